@@ -497,7 +497,7 @@ func (v *Verifier) findCert(ctx context.Context, loc enc.Name, now time.Time) (*
 	if v.fetch == nil {
 		return nil, fmt.Errorf("%w: certificate %s is unknown (no fetcher, not added with AddCert)", ErrUnknownIssuer, loc)
 	}
-	f, err := v.fetchShared(ctx, loc)
+	f, err := v.fetchShared(ctx, loc, now)
 	if err != nil && c != nil {
 		return c, nil
 	}
@@ -507,10 +507,15 @@ func (v *Verifier) findCert(ctx context.Context, loc enc.Name, now time.Time) (*
 // fetchShared fetches loc through v.fetch, sharing one fetch among
 // concurrent callers. A caller whose fetch leader gave up because of its own
 // ctx retries with its ctx.
-func (v *Verifier) fetchShared(ctx context.Context, loc enc.Name) (*certInfo, error) {
+func (v *Verifier) fetchShared(ctx context.Context, loc enc.Name, now time.Time) (*certInfo, error) {
 	key := loc.TlvStr()
 	for {
 		v.mu.Lock()
+		// A fetch may have finished since findCert looked.
+		if c := v.fetched.get(loc); c != nil && c.validAt(now) {
+			v.mu.Unlock()
+			return c, nil
+		}
 		f, ok := v.inflight[key]
 		if !ok {
 			f = &certFetch{done: make(chan struct{})}

@@ -88,7 +88,6 @@ func (n *certNet) add(w []byte) {
 
 func (n *certNet) FetchCert(ctx context.Context, name enc.Name) ([]byte, error) {
 	n.calls.Add(1)
-	if dbgFetch != nil { dbgFetch(name) }
 	if n.called != nil {
 		n.called <- struct{}{}
 	}
@@ -656,8 +655,6 @@ func TestVerifierConcurrentFetch(t *testing.T) {
 	net := newCertNet(user)
 	net.gate = make(chan struct{})
 	net.called = make(chan struct{}, 100)
-	dbgFetch = func(n enc.Name) { t.Logf("fetch %s", n) }
-	defer func() { dbgFetch = nil }()
 	v := newTestVerifier(t, VerifierConfig{Fetch: net}, anchor)
 	s := newTestSigner(t, user.Signer(), testT0)
 	const n = 20
@@ -1056,5 +1053,3 @@ func BenchmarkSignInterest(b *testing.B) {
 		}
 	}
 }
-
-var dbgFetch func(enc.Name)

@@ -1,0 +1,253 @@
+// Command ndn-invoke is the command-line client of ndn-invoke: it manages
+// keys and runs a local forwarder today; call, describe, list, op, pub, sub
+// and fetch arrive with the rpc, repo and pub-sub packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/object/storage"
+	"github.com/named-data/ndnd/std/security/keychain"
+
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/security"
+)
+
+const usage = `ndn-invoke: service invocation over Named Data Networking
+
+Usage:
+  ndn-invoke forwarder [--dir DIR]             run an NDN forwarder (ndnd) until interrupted
+  ndn-invoke key anchor NAME [--out FILE]      make a trust anchor (self-signed) in the keychain
+  ndn-invoke key issue NAME --issuer NAME      make a key for NAME certified by an identity in the keychain
+  ndn-invoke key list                          list the keychain's identities and certificates
+  ndn-invoke key cert NAME [--out FILE]        print NAME's certificate (to give to verifiers as an anchor)
+  ndn-invoke version
+
+Key commands take --keychain dir://PATH (default $NDN_INVOKE_KEYCHAIN, else
+dir://$HOME/.ndn-invoke/keys); ndnd's "ndnd sec" reads the same format.
+Programs find the forwarder through NDN_CLIENT_TRANSPORT or client.conf.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "ndn-invoke:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, "\n"+usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("bad usage")
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	switch args[0] {
+	case "forwarder":
+		return cmdForwarder(args[1:], out)
+	case "key":
+		if len(args) < 2 {
+			return fmt.Errorf("%w: key needs a subcommand", errUsage)
+		}
+		return cmdKey(args[1], args[2:], out)
+	case "version":
+		fmt.Fprintln(out, "ndn-invoke (dev), on ndnd v1.5.3")
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+}
+
+func cmdForwarder(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("forwarder", flag.ContinueOnError)
+	dir := fs.String("dir", filepath.Join(os.TempDir(), "ndn-invoke-fw"), "directory for the socket, config and log")
+	level := fs.String("log-level", "WARN", "forwarder log level (TRACE DEBUG INFO WARN ERROR)")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fw, err := ndnx.StartForwarder(ctx, ndnx.ForwarderConfig{Dir: *dir, LogLevel: *level})
+	if err != nil {
+		return err
+	}
+	defer fw.Stop()
+	fmt.Fprintf(out, "forwarder running (pid %d, log %s); in another shell:\n  export NDN_CLIENT_TRANSPORT=%s\n",
+		fw.Pid(), fw.LogFile(), fw.Transport())
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out, "stopping forwarder")
+		return nil
+	case <-fw.Done():
+		return fmt.Errorf("forwarder exited; see %s", fw.LogFile())
+	}
+}
+
+func defaultKeychain() string {
+	if k := os.Getenv("NDN_INVOKE_KEYCHAIN"); k != "" {
+		return k
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = "."
+	}
+	return "dir://" + filepath.Join(home, ".ndn-invoke", "keys")
+}
+
+func keychainDir(uri string) (string, error) {
+	p, ok := cutPrefix(uri, "dir://")
+	if !ok || p == "" {
+		return "", fmt.Errorf("%w: --keychain must be dir://PATH, got %q", errUsage, uri)
+	}
+	return p, nil
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return s, false
+}
+
+func cmdKey(sub string, args []string, out io.Writer) error {
+	switch sub {
+	case "anchor", "issue", "list", "cert":
+	default:
+		return fmt.Errorf("%w: unknown key command %q", errUsage, sub)
+	}
+	fs := flag.NewFlagSet("key "+sub, flag.ContinueOnError)
+	kc := fs.String("keychain", defaultKeychain(), "keychain (dir://PATH)")
+	validity := fs.Duration("validity", 365*24*time.Hour, "certificate validity")
+	issuer := fs.String("issuer", "", "issuing identity (key issue)")
+	outFile := fs.String("out", "", "also write the certificate to this file")
+	nargs := 1
+	if sub == "list" {
+		nargs = 0
+	}
+	if err := parse(fs, args, nargs); err != nil {
+		return err
+	}
+	dir, err := keychainDir(*kc)
+	if err != nil {
+		return err
+	}
+	var name enc.Name
+	if nargs == 1 {
+		if name, err = enc.NameFromStr(fs.Arg(0)); err != nil || len(name) == 0 {
+			return fmt.Errorf("%w: bad name %q", errUsage, fs.Arg(0))
+		}
+	}
+	switch sub {
+	case "anchor":
+		id, err := security.NewAnchor(name, *validity)
+		if err != nil {
+			return err
+		}
+		return saveAndReport(dir, id, *outFile, out)
+	case "issue":
+		if *issuer == "" {
+			return fmt.Errorf("%w: key issue needs --issuer NAME", errUsage)
+		}
+		iname, err := enc.NameFromStr(*issuer)
+		if err != nil {
+			return fmt.Errorf("%w: bad issuer %q", errUsage, *issuer)
+		}
+		parent, err := security.LoadIdentity(*kc, iname)
+		if err != nil {
+			return err
+		}
+		id, err := parent.Issue(name, *validity)
+		if err != nil {
+			return err
+		}
+		return saveAndReport(dir, id, *outFile, out)
+	case "cert":
+		id, err := security.LoadIdentity(*kc, name)
+		if err != nil {
+			return err
+		}
+		pem, err := id.CertPEM()
+		if err != nil {
+			return err
+		}
+		if *outFile != "" {
+			return os.WriteFile(*outFile, pem, 0o644)
+		}
+		_, err = out.Write(pem)
+		return err
+	case "list":
+		k, err := keychain.NewKeyChain(*kc, storage.NewMemoryStore())
+		if err != nil {
+			return err
+		}
+		ids := k.Identities()
+		if len(ids) == 0 {
+			fmt.Fprintf(out, "no identities in %s\n", *kc)
+		}
+		for _, id := range ids {
+			fmt.Fprintln(out, id.Name())
+			for _, key := range id.Keys() {
+				fmt.Fprintln(out, "  key ", key.KeyName())
+				for _, c := range key.UniqueCerts() {
+					fmt.Fprintln(out, "    cert", c)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func saveAndReport(dir string, id *security.Identity, outFile string, out io.Writer) error {
+	if err := security.SaveIdentity(dir, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "identity %s\ncert     %s\nkeychain dir://%s\n", id.Name(), id.CertName(), dir)
+	if outFile != "" {
+		pem, err := id.CertPEM()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(outFile, pem, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote    %s\n", outFile)
+	}
+	return nil
+}
+
+// parse parses flags given before or after the positional arguments and
+// checks their count.
+func parse(fs *flag.FlagSet, args []string, nargs int) error {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return fmt.Errorf("%w: %s: %w", errUsage, fs.Name(), err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != nargs {
+		return fmt.Errorf("%w: %s takes %d argument(s), got %d", errUsage, fs.Name(), nargs, len(pos))
+	}
+	return fs.Parse(pos) // leaves pos as fs.Args() (no flags among them)
+}
