@@ -22,13 +22,16 @@ type ReplayConfig struct {
 	// skew but holds each nonce longer, so MaxNoncesPerKey fills sooner.
 	GracePeriod time.Duration
 	// MaxKeys bounds how many signing keys the guard keeps a record for.
-	// Default 10000. When full, the least recently accepted key's record is
+	// Default 4096. When full, the least recently accepted key's record is
 	// evicted; see ReplayGuard for what that costs.
 	MaxKeys int
 	// MaxNoncesPerKey bounds how many nonces are remembered per key. Default
-	// 4096. When full, the oldest nonces are forgotten and the key's time
+	// 1024 (a key may make 1024 calls per grace period before reordered late
+	// arrivals risk rejection). When full, the oldest nonces are forgotten and the key's time
 	// floor is raised past them; see ReplayGuard. Worst-case memory is about
-	// MaxKeys * MaxNoncesPerKey * (nonce length + ~80 bytes).
+	// MaxKeys * MaxNoncesPerKey * (nonce length + ~80 bytes): about 400 MB at
+	// the defaults, reachable only by 4096 certified keys each making 1024
+	// calls within one grace period.
 	MaxNoncesPerKey int
 	// RequireSeqNum makes SignatureSeqNum mandatory. Default false: a
 	// sequence number is checked only when the Interest carries one.
@@ -36,13 +39,13 @@ type ReplayConfig struct {
 }
 
 // DefaultReplayConfig returns the configuration NewReplayGuard uses for zero
-// fields: a 60s grace period, 10000 keys and 4096 nonces per key, sequence
+// fields: a 60s grace period, 4096 keys and 1024 nonces per key, sequence
 // numbers optional.
 func DefaultReplayConfig() ReplayConfig {
 	return ReplayConfig{
 		GracePeriod:     60 * time.Second,
-		MaxKeys:         10000,
-		MaxNoncesPerKey: 4096,
+		MaxKeys:         4096,
+		MaxNoncesPerKey: 1024,
 	}
 }
 

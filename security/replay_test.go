@@ -78,7 +78,7 @@ func TestReplayGuardDefaults(t *testing.T) {
 	if g.cfg != want {
 		t.Fatalf("cfg = %+v, want %+v", g.cfg, want)
 	}
-	if d := DefaultReplayConfig(); d.GracePeriod != 60*time.Second || d.MaxKeys != 10000 || d.MaxNoncesPerKey != 4096 || d.RequireSeqNum {
+	if d := DefaultReplayConfig(); d.GracePeriod != 60*time.Second || d.MaxKeys != 4096 || d.MaxNoncesPerKey != 1024 || d.RequireSeqNum {
 		t.Fatalf("DefaultReplayConfig() = %+v", d)
 	}
 }
