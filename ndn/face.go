@@ -12,6 +12,7 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	ndnio "github.com/named-data/ndnd/std/utils/io"
 )
 
@@ -198,7 +199,11 @@ func (f *streamFace) readLoop(c net.Conn) {
 	defer f.wg.Done()
 	for {
 		err := ndnio.ReadTlvStream(c, func(b []byte) bool {
-			f.onPkt(b)
+			if parsesSafely(b) {
+				f.onPkt(b)
+			} else {
+				f.log.Warn("dropped a packet that crashes ndnd's parser", "len", len(b))
+			}
 			return !f.isClosed()
 		}, nil)
 		c.Close()
@@ -250,4 +255,26 @@ func (f *streamFace) redial() net.Conn {
 		backoff = min(backoff*2, f.maxBackoff)
 		t.Reset(backoff)
 	}
+}
+
+// parsesSafely reports whether ndnd's packet parser can read frame without
+// panicking. ndnd v1.5.3's generated parsers index an empty buffer on a
+// zero-length HopLimit (std/ndn/spec_2022/zz_generated.go:2186: the 9-byte
+// Interest 05 07 07 03 08 01 61 22 00), and the engine parses on its own
+// goroutine, where a panic would kill our process. So we parse once here,
+// under recover, and drop what would panic; ordinary parse errors are left
+// to the engine, which drops them itself. The cost is a second parse of
+// each packet's headers (see BenchmarkParsesSafely).
+func parsesSafely(frame []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	pkt, _, err := spec.ReadPacket(enc.NewBufferView(frame))
+	if err != nil || pkt.LpPacket == nil || len(pkt.LpPacket.Fragment) == 0 {
+		return true
+	}
+	_, _, _ = spec.ReadPacket(enc.NewWireView(pkt.LpPacket.Fragment))
+	return true
 }

@@ -229,7 +229,7 @@ func TestReplayGuardConcurrentSameInput(t *testing.T) {
 
 func TestReplayGuardConcurrentDistinctNonces(t *testing.T) {
 	const workers, each = 16, 200
-	g := newTestReplayGuard(t, ReplayConfig{})
+	g := newTestReplayGuard(t, ReplayConfig{MaxNoncesPerKey: workers * each})
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
 	for w := range workers {

@@ -299,7 +299,7 @@ func (v *Verifier) VerifyInterest(ctx context.Context, interest ndn.Interest, si
 	}
 	cert, err := v.resolve(ctx, loc)
 	if err != nil {
-		return nil, fmt.Errorf("Interest %s: %w", interest.Name(), err)
+		return nil, fmt.Errorf("%w (Interest %s)", err, interest.Name())
 	}
 	if !verifySig(cert.pub, s.SigType(), sigCovered.Join(), s.SigValue()) {
 		return nil, fmt.Errorf("%w: Interest %s does not verify under %s", ErrBadSignature, interest.Name(), cert.name)
@@ -309,7 +309,7 @@ func (v *Verifier) VerifyInterest(ctx context.Context, interest ndn.Interest, si
 		in.SigTime = *t
 	}
 	if err := v.replay.Accept(v.now(), in); err != nil {
-		return nil, fmt.Errorf("Interest %s from %s: %w", interest.Name(), cert.keyName, err)
+		return nil, fmt.Errorf("%w (Interest %s from %s)", err, interest.Name(), cert.keyName)
 	}
 	return cert.keyName.Clone(), nil
 }
@@ -342,7 +342,7 @@ func (v *Verifier) VerifyData(ctx context.Context, data ndn.Data, sigCovered enc
 	}
 	cert, err := v.resolve(ctx, s.KeyName())
 	if err != nil {
-		return nil, fmt.Errorf("Data %s: %w", data.Name(), err)
+		return nil, fmt.Errorf("%w (Data %s)", err, data.Name())
 	}
 	if !verifySig(cert.pub, s.SigType(), sigCovered.Join(), s.SigValue()) {
 		return nil, fmt.Errorf("%w: Data %s does not verify under %s", ErrBadSignature, data.Name(), cert.name)
@@ -706,7 +706,7 @@ func checkSignedData(data ndn.Data, s ndn.Signature, sigCovered enc.Wire) error 
 		b = next
 	}
 	if !wireEqual(data.Content(), content) {
-		return errors.New("Content differs from the signed portion")
+		return errors.New("content differs from the signed portion")
 	}
 	si, err := findSigInfo(rest, tlvSignatureInfo)
 	if err != nil {

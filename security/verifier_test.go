@@ -19,10 +19,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
-
 // testT0 is the wall clock of most tests: certificates are issued around it
 // and verifiers and signers read it, so nothing depends on the real time.
 var testT0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
