@@ -363,9 +363,17 @@ func (n *Node) Fetch(ctx context.Context, name enc.Name, canBePrefix, mustBeFres
 	return n.Express(ctx, i)
 }
 
+// CertFetchTimeout caps one certificate fetch, so a KeyLocator naming an
+// unreachable issuer costs a verifier at most this long, not the whole
+// Interest lifetime of the call being verified.
+const CertFetchTimeout = time.Second
+
 // FetchCert retrieves the certificate a KeyLocator names (a key or
-// certificate name) from the network. It implements security.CertFetcher.
+// certificate name) from the network, waiting at most CertFetchTimeout. It
+// implements security.CertFetcher.
 func (n *Node) FetchCert(ctx context.Context, name enc.Name) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, CertFetchTimeout)
+	defer cancel()
 	d, err := n.Fetch(ctx, name, true, false)
 	if err != nil {
 		return nil, err
