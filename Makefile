@@ -34,7 +34,7 @@ lint:
 	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@if $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -version >/dev/null 2>&1; then \
-	  $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...; else echo "staticcheck unavailable: skipped"; fi
+	  echo "staticcheck ./..."; $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...; else echo "staticcheck unavailable: skipped"; fi
 	@! grep -rn --include='*.go' -E 'time\.(After|AfterFunc)\(' . | grep -v '_test.go' | grep -v '^./bench/' || { echo "time.After/AfterFunc in library code"; exit 1; }
 	@! grep -rn --include='*.go' 'interface{}' . || { echo "use any, not interface{}"; exit 1; }
 	@! grep -rn 'AI GENERATED DESCRIPTION' --include='*.go' . || exit 1

@@ -38,6 +38,7 @@ type NackError struct {
 	Reason uint64
 }
 
+// Error names the Nack reason.
 func (e *NackError) Error() string {
 	return fmt.Sprintf("ndn: interest nacked: %s", nackReasonString(e.Reason))
 }

@@ -47,7 +47,7 @@ func run() error {
 	defer func() {
 		node.Close()
 		if fw != nil {
-			fw.Stop()
+			fw.Stop() // the current one, after restarts
 		}
 	}()
 	if fw != nil {
@@ -59,14 +59,31 @@ func run() error {
 		fmt.Printf("identity %s\n", id.CertName())
 	}
 	fmt.Println("storage and repo commands are not in this release (issue #5); Ctrl-C to stop")
-	var fwDone <-chan struct{}
-	if fw != nil {
-		fwDone = fw.Done()
-	}
-	select {
-	case <-ctx.Done():
+	if fw == nil {
+		<-ctx.Done()
 		return nil
-	case <-fwDone:
-		return fmt.Errorf("embedded forwarder exited; see %s", fw.LogFile())
+	}
+	// Keep the embedded forwarder up: ndnd v1.5.3's forwarder panics on some
+	// malformed packets (fw/defn/zz_generated.go:695, a zero-length
+	// HopLimit), so one bad packet would otherwise take the host's NDN down.
+	// Our Node reconnects and re-registers on its own once it is back.
+	fwCfg := ndnx.ForwarderConfig{Dir: filepath.Join(*dataDir, "fw"), UDPPort: fw.UDPPort()}
+	for restarts := 0; ; restarts++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-fw.Done():
+		}
+		if restarts >= 10 {
+			return fmt.Errorf("embedded forwarder keeps exiting; see %s", fw.LogFile())
+		}
+		fmt.Fprintf(os.Stderr, "ndn-repo: embedded forwarder exited; restarting it (log: %s)\n", fw.LogFile())
+		start, cancel := context.WithTimeout(ctx, 30*time.Second)
+		next, err := ndnx.StartForwarder(start, fwCfg)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("restart embedded forwarder: %w", err)
+		}
+		fw = next
 	}
 }
