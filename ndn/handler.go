@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -217,15 +218,13 @@ func (n *Node) reregister(r route) {
 	}
 }
 
-// serveCert answers Interests for the identity's key and certificate names
-// with its certificate, so verifiers elsewhere can fetch it.
+// serveCert answers Interests for the identity's key name with its
+// certificate, so verifiers elsewhere can fetch it.
 func (n *Node) serveCert(ctx context.Context) error {
 	keyName := n.identity.KeyName()
 	wire := n.identity.CertWire()
 	err := n.Handle(keyName, func(_ context.Context, in *Incoming) {
-		if in.Interest.Name().IsPrefix(n.identity.CertName()) || in.Interest.Name().Equal(n.identity.CertName()) {
-			_ = in.Reply(enc.Wire{wire})
-		}
+		_ = in.Reply(enc.Wire{wire})
 	})
 	if err != nil {
 		return err
@@ -233,6 +232,46 @@ func (n *Node) serveCert(ctx context.Context) error {
 	if err := n.Register(ctx, keyName, nil); err != nil {
 		return fmt.Errorf("ndn: serve certificate %s: %w", keyName, err)
 	}
+	return nil
+}
+
+// ObjectPrefix is where the node serves objects it produced into Store
+// (large rpc requests, for example): <identity>/_obj. Nil without an
+// identity. Not under the key name: ndnd's TrustConfig rejects any Data
+// named under its own KeyLocator as "self-signed"
+// (std/security/trust_config.go:181).
+func (n *Node) ObjectPrefix() enc.Name {
+	if n.identity == nil {
+		return nil
+	}
+	return n.identity.Name().Append(enc.NewGenericComponent("_obj"))
+}
+
+// ServeObjects starts answering Interests under ObjectPrefix from Store and
+// registers the prefix; later calls return at once. Needs an identity.
+func (n *Node) ServeObjects(ctx context.Context) error {
+	prefix := n.ObjectPrefix()
+	if prefix == nil {
+		return errors.New("ndn: ServeObjects needs an identity")
+	}
+	n.objMu.Lock()
+	defer n.objMu.Unlock()
+	if n.objServed {
+		return nil
+	}
+	err := n.Handle(prefix, func(_ context.Context, in *Incoming) {
+		if b, err := n.store.Get(in.Interest.Name(), in.Interest.CanBePrefix()); err == nil && b != nil {
+			_ = in.Reply(enc.Wire{b})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := n.Register(ctx, prefix, nil); err != nil {
+		_ = n.Unhandle(prefix)
+		return err
+	}
+	n.objServed = true
 	return nil
 }
 

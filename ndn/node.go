@@ -54,6 +54,9 @@ type Node struct {
 	upEvent chan struct{} // face came back: re-register routes
 	wg      sync.WaitGroup
 
+	objMu     sync.Mutex // serializes ServeObjects; never held with mu
+	objServed bool
+
 	mu       sync.Mutex
 	closed   bool
 	routes   map[string]route // registered prefixes, by TLV string

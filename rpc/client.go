@@ -1,0 +1,486 @@
+package rpc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	"github.com/named-data/ndnd/std/object"
+
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/rpc/codec"
+	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
+	"github.com/ndn-invoke/ndn-invoke/rpc/internal/retry"
+	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
+	"github.com/ndn-invoke/ndn-invoke/rpc/status"
+	"github.com/ndn-invoke/ndn-invoke/security"
+)
+
+// RetryPolicy says when and how a failed call is retried. Retrying a
+// non-idempotent method is safe: every attempt carries the same request id,
+// and the server runs it at most once.
+type RetryPolicy struct {
+	// MaxAttempts counts every attempt, including the first. Default 3; 1
+	// disables retries.
+	MaxAttempts int
+	// InitialBackoff and MaxBackoff bound the exponential backoff (with
+	// jitter) between attempts. Defaults 100ms and 5s.
+	InitialBackoff, MaxBackoff time.Duration
+	// RetryableCodes are retried. Default: Unavailable only (as gRPC).
+	RetryableCodes []codes.Code
+	// BudgetTokens and BudgetRatio throttle retries across all calls of
+	// a Client (gRPC retry throttling): each failure costs a token, each
+	// success returns BudgetRatio, and retries stop while fewer than half
+	// the tokens remain, so retries cannot multiply load on a failing
+	// service. Defaults 10 and 0.1.
+	BudgetTokens, BudgetRatio float64
+}
+
+// BreakerConfig configures the per-service circuit breaker.
+type BreakerConfig struct {
+	// Disabled turns the breaker off.
+	Disabled bool
+	// FailureThreshold is the failure fraction that opens the breaker once
+	// MinRequests calls were seen in Window. Defaults 0.5, 20, 10s.
+	FailureThreshold float64
+	MinRequests      int
+	Window           time.Duration
+	// OpenFor is how long an open breaker rejects calls before letting a
+	// probe through (half-open). Default 5s.
+	OpenFor time.Duration
+}
+
+// Fallback is called when a call fails with Unavailable (including an open
+// circuit breaker): it may answer instead (a cached or degraded reply, as
+// encoded payload bytes for resp) or return an error. It runs on the
+// caller's goroutine.
+type Fallback func(ctx context.Context, method enc.Name, err error) ([]byte, error)
+
+// ClientConfig configures a Client. A zero field means the default.
+type ClientConfig struct {
+	// Retry is the retry policy.
+	Retry RetryPolicy
+	// Breaker configures the per-service circuit breakers.
+	Breaker BreakerConfig
+	// Fallback, if set, may answer calls that fail with Unavailable.
+	Fallback Fallback
+	// Middleware wraps every call (client interceptors); the first is
+	// outermost.
+	Middleware []ClientMiddleware
+	// ServicePolicy says which keys may answer for which services, as
+	// "allow <signer> to call <service>/<method>" rules. Nil: the reply's
+	// signer identity must be a prefix of the call name (the service's key
+	// lives under the service name, e.g. /example/calc/KEY/...).
+	ServicePolicy *security.Policy
+	// Logger receives the client's log. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// CallConfig tunes one call; nil means defaults.
+type CallConfig struct {
+	// Public sends an unsigned, deterministic request (no request id, no
+	// timeout, no trace), so identical calls share one name and the
+	// network can aggregate and cache them. The method must be public.
+	Public bool
+	// Codec encodes the request and decodes the reply. Default JSON.
+	Codec codec.Codec
+	// Metadata travels with the request.
+	Metadata Metadata
+	// ReplyMetadata, if not nil, receives the reply's metadata.
+	ReplyMetadata *Metadata
+	// MaxAttempts overrides the client's RetryPolicy.MaxAttempts when > 0.
+	MaxAttempts int
+	// AttemptTimeout bounds each attempt (0: the whole ctx deadline). An
+	// attempt that runs out ends with DeadlineExceeded, which is retried
+	// only if the retry policy lists it.
+	AttemptTimeout time.Duration
+}
+
+// Invoker performs a call: encode, send, verify and decode. Client
+// middleware wraps it.
+type Invoker func(ctx context.Context, method enc.Name, req, resp any, cc *CallConfig) error
+
+// ClientMiddleware wraps an Invoker (client interceptor).
+type ClientMiddleware func(Invoker) Invoker
+
+// Client calls methods of NDN services through a Node. Safe for concurrent
+// use. It starts no goroutines.
+type Client struct {
+	node    *ndnx.Node
+	cfg     ClientConfig
+	policy  retry.Policy
+	budget  *retry.Budget
+	breaker retry.BreakerConfig
+	invoke  Invoker
+
+	mu       sync.Mutex
+	breakers map[string]*retry.Breaker
+}
+
+// NewClient returns a Client that calls through node. It does no I/O.
+func NewClient(node *ndnx.Node, cfg ClientConfig) (*Client, error) {
+	if node == nil {
+		return nil, errors.New("rpc: NewClient needs a node")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p := retry.DefaultPolicy()
+	if cfg.Retry.MaxAttempts > 0 {
+		p.MaxAttempts = cfg.Retry.MaxAttempts
+	}
+	if cfg.Retry.InitialBackoff > 0 {
+		p.Backoff.Initial = cfg.Retry.InitialBackoff
+	}
+	if cfg.Retry.MaxBackoff > 0 {
+		p.Backoff.Max = cfg.Retry.MaxBackoff
+	}
+	if len(cfg.Retry.RetryableCodes) > 0 {
+		p.RetryableCodes = nil
+		for _, c := range cfg.Retry.RetryableCodes {
+			p.RetryableCodes = append(p.RetryableCodes, uint32(c))
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("rpc: retry policy: %w", err)
+	}
+	tokens, ratio := cfg.Retry.BudgetTokens, cfg.Retry.BudgetRatio
+	if tokens == 0 {
+		tokens = 10
+	}
+	if ratio == 0 {
+		ratio = 0.1
+	}
+	bc := retry.DefaultBreakerConfig()
+	if cfg.Breaker.FailureThreshold > 0 {
+		bc.FailureThreshold = cfg.Breaker.FailureThreshold
+	}
+	if cfg.Breaker.MinRequests > 0 {
+		bc.MinRequests = cfg.Breaker.MinRequests
+	}
+	if cfg.Breaker.Window > 0 {
+		bc.Window = cfg.Breaker.Window
+	}
+	if cfg.Breaker.OpenFor > 0 {
+		bc.OpenFor = cfg.Breaker.OpenFor
+	}
+	if err := bc.Validate(); err != nil {
+		return nil, fmt.Errorf("rpc: breaker: %w", err)
+	}
+	c := &Client{node: node, cfg: cfg, policy: p, budget: retry.NewBudget(tokens, ratio), breaker: bc, breakers: map[string]*retry.Breaker{}}
+	c.invoke = c.call
+	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
+		c.invoke = cfg.Middleware[i](c.invoke)
+	}
+	return c, nil
+}
+
+// Call invokes method (the NDN name <service>/<method>, e.g.
+// "/example/calc/add") with req and decodes the reply into resp (either may
+// be nil). The ctx deadline becomes the Interest lifetime and is sent to the
+// server; cancelling ctx stops retransmission. Errors are *status.Status
+// (status.Code(err) gives the code): DeadlineExceeded when the deadline
+// passes, Unavailable when the network or service cannot be reached or the
+// circuit breaker is open, Unauthenticated when the reply's signature does
+// not check out, and whatever the server's handler returned.
+func (c *Client) Call(ctx context.Context, method string, req, resp any, cc *CallConfig) error {
+	name, err := enc.NameFromStr(method)
+	if err != nil || len(name) < 2 {
+		return status.Errorf(codes.InvalidArgument, "bad method name %q: want /<service>/<method>", method)
+	}
+	return c.CallName(ctx, name, req, resp, cc)
+}
+
+// CallName is Call with a parsed name.
+func (c *Client) CallName(ctx context.Context, method enc.Name, req, resp any, cc *CallConfig) error {
+	if cc == nil {
+		cc = &CallConfig{}
+	}
+	return c.invoke(ctx, method, req, resp, cc)
+}
+
+func (c *Client) breakerFor(svc enc.Name) *retry.Breaker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := svc.TlvStr()
+	b, ok := c.breakers[k]
+	if !ok {
+		b, _ = retry.NewBreaker(c.breaker) // validated in NewClient
+		c.breakers[k] = b
+	}
+	return b
+}
+
+// call is the innermost Invoker.
+func (c *Client) call(ctx context.Context, method enc.Name, req, resp any, cc *CallConfig) error {
+	cd := cc.Codec
+	if cd == nil {
+		cd, _ = codec.Get("json")
+	}
+	var payload []byte
+	if req != nil {
+		b, err := cd.Marshal(req)
+		if err != nil {
+			return status.Errorf(codes.InvalidArgument, "encode request: %v", err)
+		}
+		payload = b
+	}
+	wreq := &wire.Request{Payload: payload, ContentType: cd.Name(), Metadata: toWireMD(cc.Metadata)}
+	signed := !cc.Public
+	if signed {
+		if c.node.Identity() == nil {
+			return status.New(codes.Unauthenticated, "this call must be signed, but the client has no identity (set a keychain, or call a public method with Public)")
+		}
+		wreq.RequestID = make([]byte, 16)
+		_, _ = rand.Read(wreq.RequestID)
+		if dl, ok := ctx.Deadline(); ok {
+			wreq.Timeout = time.Until(dl)
+		}
+		wreq.TraceParent = childTraceParent(TraceParent(ctx))
+		if TraceParent(ctx) == "" {
+			wreq.TraceParent = newTraceParent()
+		}
+	}
+	if len(wreq.Payload) > inlineRequestLimit {
+		if !signed {
+			return status.Errorf(codes.InvalidArgument, "request of %d bytes is too large for a public call (limit %d)", len(payload), inlineRequestLimit)
+		}
+		if err := c.node.ServeObjects(ctx); err != nil {
+			return status.Errorf(codes.Unavailable, "serve large request: %v", err)
+		}
+		name, err := c.produceRequest(wreq.Payload)
+		if err != nil {
+			return status.Errorf(codes.Internal, "produce large request: %v", err)
+		}
+		defer func() { _ = c.node.Client().Remove(name) }()
+		wreq.Payload, wreq.PayloadName = nil, name
+	}
+	params := wreq.Encode()
+
+	attempts := c.policy.MaxAttempts
+	if cc.MaxAttempts > 0 {
+		attempts = cc.MaxAttempts
+	}
+	br := c.breakerFor(method.Prefix(-1))
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		st, wresp := c.attempt(ctx, br, method, params, signed, cc.AttemptTimeout)
+		if st == nil {
+			c.budget.OnSuccess()
+			return c.finish(ctx, wresp, cd, resp, cc)
+		}
+		lastErr = st
+		retryable := c.policy.Retryable(uint32(st.Code))
+		if retryable {
+			c.budget.OnFailure()
+		}
+		if !retryable || attempt >= attempts || !c.budget.AllowRetry() || ctx.Err() != nil {
+			break
+		}
+		if err := sleep(ctx, c.policy.Backoff.Delay(attempt, mrand.Float64())); err != nil {
+			break
+		}
+	}
+	if status.Code(lastErr) == codes.Unavailable && c.cfg.Fallback != nil {
+		b, err := c.cfg.Fallback(ctx, method, lastErr)
+		if err != nil {
+			return err
+		}
+		if resp != nil {
+			if err := cd.Unmarshal(b, resp); err != nil {
+				return status.Errorf(codes.Internal, "decode fallback reply: %v", err)
+			}
+		}
+		return nil
+	}
+	return lastErr
+}
+
+// inlineRequestLimit is the largest payload sent inside the call Interest;
+// larger ones are produced as a segmented object the server fetches.
+const inlineRequestLimit = 6000
+
+func (c *Client) produceRequest(payload []byte) (enc.Name, error) {
+	id := make([]byte, 8)
+	_, _ = rand.Read(id)
+	name := c.node.ObjectPrefix().Append(enc.NewGenericBytesComponent(id), enc.NewVersionComponent(uint64(time.Now().UnixNano())))
+	return object.Produce(ndn.ProduceArgs{Name: name, Content: enc.Wire{payload}, FreshnessPeriod: time.Minute},
+		c.node.Store(), c.node.Identity().Signer())
+}
+
+// attempt makes one attempt; st is nil on an OK reply.
+func (c *Client) attempt(ctx context.Context, br *retry.Breaker, method enc.Name, params []byte, signed bool, timeout time.Duration) (*status.Status, *wire.Response) {
+	done, err := br.Allow(time.Now())
+	if err != nil {
+		return status.Newf(codes.Unavailable, "%s: %v", method.Prefix(-1), err), nil
+	}
+	actx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	st, wresp := c.exchange(actx, method, params, signed)
+	outcome := retry.Success
+	switch {
+	case st == nil:
+	case ctx.Err() != nil:
+		outcome = retry.Ignored
+	case st.Code == codes.Unavailable, st.Code == codes.DeadlineExceeded, st.Code == codes.Internal, st.Code == codes.Unknown:
+		outcome = retry.Failure
+	}
+	done(time.Now(), outcome)
+	return st, wresp
+}
+
+// exchange sends one Interest and checks the reply.
+func (c *Client) exchange(ctx context.Context, method enc.Name, params []byte, signed bool) (*status.Status, *wire.Response) {
+	i, err := c.node.MakeInterest(ctx, method, &ndn.InterestConfig{MustBeFresh: true}, enc.Wire{params}, signed)
+	if err != nil {
+		return status.Newf(codes.Internal, "encode call: %v", err), nil
+	}
+	d, err := c.node.Express(ctx, i)
+	if err != nil {
+		return networkStatus(ctx, err), nil
+	}
+	key, err := c.node.VerifyData(ctx, d)
+	if err != nil {
+		return status.Newf(codes.Unauthenticated, "reply from %s: %v", method, err), nil
+	}
+	if err := c.checkSigner(key, method); err != nil {
+		return status.Newf(codes.Unauthenticated, "reply from %s: %v", method, err), nil
+	}
+	wresp, err := wire.DecodeResponse(d.Data.Content().Join())
+	if err != nil {
+		return status.Newf(codes.Internal, "bad reply from %s: %v", method, err), nil
+	}
+	if wresp.Status != uint32(codes.OK) {
+		return &status.Status{Code: codes.Code(wresp.Status), Message: wresp.Message, Details: wresp.Details}, nil
+	}
+	return nil, wresp
+}
+
+// checkSigner applies ClientConfig.ServicePolicy, or the default rule that
+// the signer's identity is a prefix of the call name.
+func (c *Client) checkSigner(key, method enc.Name) error {
+	if c.cfg.ServicePolicy != nil {
+		return c.cfg.ServicePolicy.Authorize(key, method)
+	}
+	id := key
+	for i := len(key) - 1; i >= 0; i-- {
+		if key[i].Typ == enc.TypeGenericNameComponent && string(key[i].Val) == "KEY" {
+			id = key[:i]
+			break
+		}
+	}
+	if !id.IsPrefix(method) {
+		return fmt.Errorf("%w: signed by %s, which may not answer for %s", security.ErrPolicyDenied, id, method)
+	}
+	return nil
+}
+
+func (c *Client) finish(ctx context.Context, w *wire.Response, cd codec.Codec, resp any, cc *CallConfig) error {
+	if cc.ReplyMetadata != nil {
+		*cc.ReplyMetadata = fromWireMD(w.Metadata)
+	}
+	payload := w.Payload
+	if w.Kind == wire.KindObject {
+		b, err := consume(ctx, c.node, w.Continuation, 0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return status.FromContextError(ctx.Err())
+			}
+			return status.Errorf(codes.Unavailable, "fetch large reply %s: %v", w.Continuation, err)
+		}
+		payload = b
+	} else if w.Kind != wire.KindInline {
+		return status.Errorf(codes.Unimplemented, "reply kind %v is not supported by this client", w.Kind)
+	}
+	if resp == nil {
+		return nil
+	}
+	rc := cd
+	if w.ContentType != "" && w.ContentType != cd.Name() {
+		if x, ok := codec.Get(w.ContentType); ok {
+			rc = x
+		}
+	}
+	if err := rc.Unmarshal(payload, resp); err != nil {
+		return status.Errorf(codes.Internal, "decode %s reply: %v", rc.Name(), err)
+	}
+	return nil
+}
+
+// Describe fetches <svc>/_describe and verifies who signed it.
+func (c *Client) Describe(ctx context.Context, svc enc.Name) (*Description, error) {
+	var d Description
+	if err := c.fetchJSON(ctx, svc, "_describe", &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Health fetches <svc>/_health and returns "SERVING" or "NOT_SERVING".
+func (c *Client) Health(ctx context.Context, svc enc.Name) (string, error) {
+	var h struct {
+		Status string `json:"status"`
+	}
+	if err := c.fetchJSON(ctx, svc, "_health", &h); err != nil {
+		return "", err
+	}
+	return h.Status, nil
+}
+
+func (c *Client) fetchJSON(ctx context.Context, svc enc.Name, what string, v any) error {
+	name := svc.Append(enc.NewGenericComponent(what))
+	d, err := c.node.Fetch(ctx, name, false, true)
+	if err != nil {
+		return networkStatus(ctx, err)
+	}
+	key, err := c.node.VerifyData(ctx, d)
+	if err == nil {
+		err = c.checkSigner(key, name)
+	}
+	if err != nil {
+		return status.Errorf(codes.Unauthenticated, "%s: %v", name, err)
+	}
+	if err := json.Unmarshal(d.Data.Content().Join(), v); err != nil {
+		return status.Errorf(codes.Internal, "%s: bad JSON: %v", name, err)
+	}
+	return nil
+}
+
+// networkStatus maps a Node error to a status (DESIGN: Nack NoRoute →
+// Unavailable, Interest timeout → DeadlineExceeded).
+func networkStatus(ctx context.Context, err error) *status.Status {
+	switch {
+	case ctx.Err() != nil:
+		return status.FromContextError(ctx.Err())
+	case errors.Is(err, ndnx.ErrTimeout):
+		return status.New(codes.DeadlineExceeded, err.Error())
+	case errors.Is(err, ndnx.ErrNack), errors.Is(err, ndnx.ErrFaceDown), errors.Is(err, ndnx.ErrClosed):
+		return status.New(codes.Unavailable, err.Error())
+	default:
+		return status.New(codes.Unavailable, err.Error())
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
