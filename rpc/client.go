@@ -263,6 +263,9 @@ func (c *Client) call(ctx context.Context, method enc.Name, req, resp any, cc *C
 		defer func() { _ = c.node.Client().Remove(name) }()
 		wreq.Payload, wreq.PayloadName = nil, name
 	}
+	if err := wreq.Validate(); err != nil {
+		return status.Errorf(codes.InvalidArgument, "request: %v", err)
+	}
 	params := wreq.Encode()
 
 	attempts := c.policy.MaxAttempts

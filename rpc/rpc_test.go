@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	sig "github.com/named-data/ndnd/std/security/signer"
+	"github.com/named-data/ndnd/std/types/optional"
 	"github.com/stretchr/testify/require"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
@@ -351,4 +355,53 @@ func TestErrorsIsStatus(t *testing.T) {
 	f := newFixture(t, rpc.ServerConfig{}, addService)
 	err := client(t, "alice", rpc.ClientConfig{}).Call(tctx(t, 5*time.Second), f.method("div"), addReq{1, 0}, nil, nil)
 	require.True(t, errors.Is(err, status.New(codes.InvalidArgument, "")))
+}
+
+// TestLargePayload64MiB sends and receives 64 MiB (the upper bound):
+// 8 Ki signed segments each way, every one verified.
+func TestLargePayload64MiB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB each way")
+	}
+	f := newFixture(t, rpc.ServerConfig{}, func(s *rpc.Server) {
+		_ = s.Handle("sum", rpc.HandlerFunc(func(_ context.Context, r *rpc.Request) (*rpc.Response, error) {
+			return &rpc.Response{Payload: r.Payload, ContentType: "raw"}, nil
+		}), rpc.MethodOptions{Idempotent: true})
+	})
+	c := client(t, "alice", rpc.ClientConfig{})
+	in := make([]byte, 64<<20)
+	for i := range in {
+		in[i] = byte(i * 7)
+	}
+	var out []byte
+	start := time.Now()
+	require.NoError(t, c.Call(tctx(t, 5*time.Minute), f.method("sum"), in, &out, &rpc.CallConfig{Codec: codec.Raw{}}))
+	require.True(t, bytes.Equal(in, out))
+	t.Logf("64 MiB each way in %v", time.Since(start))
+}
+
+// TestForgedCall: a call signed with a key that is not the one its
+// KeyLocator names is Unauthenticated, and the handler never runs.
+func TestForgedCall(t *testing.T) {
+	var runs atomic.Int32
+	f := newFixture(t, rpc.ServerConfig{}, func(s *rpc.Server) {
+		_ = rpc.Unary(s.Mux, "add", func(_ context.Context, r addReq) (addResp, error) {
+			runs.Add(1)
+			return addResp{r.A + r.B}, nil
+		}, rpc.MethodOptions{Idempotent: true})
+	})
+	alice := ndntest.Identity(t, "alice")
+	_, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	forger, err := security.NewInterestSignerConfig(security.InterestSignerConfig{Signer: sig.NewEd25519Signer(alice.KeyName(), priv)})
+	require.NoError(t, err)
+	node := ndntest.Connect(t, ndnx.Config{Identity: alice})
+	params := []byte{0x80, 0x03, 0x81, 0x01, '{'} // a Request TLV with a (bad) JSON payload: never decoded
+	i, err := forger.MakeInterest(f.svc.Append(enc.NewGenericComponent("add")),
+		&ndn.InterestConfig{MustBeFresh: true, Lifetime: optional.Some(3 * time.Second), Nonce: optional.Some(uint32(1))}, enc.Wire{params})
+	require.NoError(t, err)
+	d, err := node.Express(tctx(t, 5*time.Second), i)
+	require.NoError(t, err)
+	require.Contains(t, string(d.Data.Content().Join()), "bad signature")
+	require.Zero(t, runs.Load())
 }
