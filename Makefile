@@ -4,7 +4,7 @@ FUZZTIME ?= 30s
 BIN      := $(CURDIR)/bin
 export NDND_BIN := $(BIN)/ndnd
 
-.PHONY: all build test fuzz lint vuln generate tidy demo bench clean
+.PHONY: all build test fuzz lint vuln generate tidy demo demo-security bench clean
 
 all: build
 
@@ -46,9 +46,14 @@ tidy:
 	$(GO) mod tidy
 	git diff --exit-code go.mod go.sum
 
-# The main job: a forwarder of its own, identities under a fresh anchor,
-# and signed calls checked end to end.
+# The main job: a forwarder of its own, the calc service, and the CLI
+# calling it (signed, public, denied, timed out). Leaves nothing running.
 demo: build
+	$(GO) run ./examples/calc/cmd/calc-demo
+
+# The security walk-through: accepted, replayed, forged, uncertified,
+# expired and policy-denied requests.
+demo-security: build
 	$(GO) run ./examples/hello/cmd/hello
 
 bench: $(BIN)/ndnd
