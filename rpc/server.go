@@ -307,7 +307,7 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		if m.opts.Policy != nil {
 			policy = m.opts.Policy
 		}
-		if policy != nil {
+		if policy != nil && !m.opts.Public { // a public method is open to every caller
 			if err := policy.Authorize(caller, s.cfg.Service.Append(enc.NewGenericComponent(m.name))); err != nil {
 				s.replyStatus(in, status.New(codes.PermissionDenied, err.Error()), 0)
 				return

@@ -1,6 +1,10 @@
-// Command ndn-invoke is the command-line client of ndn-invoke: it manages
-// keys and runs a local forwarder today; call, describe, list, op, pub, sub
-// and fetch arrive with the rpc, repo and pub-sub packages.
+// Command ndn-invoke is the command-line client of ndn-invoke: it calls
+// services (call, describe, health, list), manages keys and runs a local
+// forwarder; op, pub, sub and fetch arrive with the repo and pub-sub
+// packages.
+//
+// Exit status: 0 on success; 64 + the status code when a call ends with an
+// RPC error (see `ndn-invoke help call`); 2 on bad usage; 1 on local errors.
 package main
 
 import (
@@ -26,36 +30,78 @@ import (
 const usage = `ndn-invoke: service invocation over Named Data Networking
 
 Usage:
+  ndn-invoke call NAME [JSON|-]                call /<service>/<method>, print the reply's JSON
+  ndn-invoke describe SERVICE                  show a service's methods and request shapes
+  ndn-invoke health SERVICE                    print SERVING or NOT_SERVING (exit 0 or 78)
+  ndn-invoke list                              list the services the local forwarder reaches
   ndn-invoke forwarder [--dir DIR]             run an NDN forwarder (ndnd) until interrupted
   ndn-invoke key anchor NAME [--out FILE]      make a trust anchor (self-signed) in the keychain
   ndn-invoke key issue NAME --issuer NAME      make a key for NAME certified by an identity in the keychain
   ndn-invoke key list                          list the keychain's identities and certificates
   ndn-invoke key cert NAME [--out FILE]        print NAME's certificate (to give to verifiers as an anchor)
   ndn-invoke version
+  ndn-invoke help [COMMAND]                    show a command's flags and examples (or COMMAND --help)
 
-Key commands take --keychain dir://PATH (default $NDN_INVOKE_KEYCHAIN, else
+Calls exit with 64 + the status code on an RPC error (67 InvalidArgument,
+71 PermissionDenied, 76 Unimplemented, 78 Unavailable, ...), 2 on bad usage
+and 1 on local errors. Key commands take --keychain dir://PATH (default $NDN_INVOKE_KEYCHAIN, else
 dir://$HOME/.ndn-invoke/keys); ndnd's "ndnd sec" reads the same format.
 Programs find the forwarder through NDN_CLIENT_TRANSPORT or client.conf.
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "ndn-invoke:", err)
-		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, "\n"+usage)
-			os.Exit(2)
+	os.Exit(cli(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// cli runs the command in args and returns its exit status, printing the
+// error, if any, on stderr: an *exitError (an RPC outcome) exits with its
+// code and message as they are; a usage error with 2 and a pointer to help;
+// anything else (a local error) with 1.
+func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := runIO(args, stdin, stdout, stderr)
+	var xe *exitError
+	switch {
+	case err == nil, errors.Is(err, errHelpShown):
+		return 0
+	case errors.As(err, &xe):
+		if xe.msg != "" {
+			fmt.Fprintln(stderr, xe.msg)
 		}
-		os.Exit(1)
+		return xe.code
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "ndn-invoke:", err)
+		if len(args) > 0 && rpcHelps[args[0]].text != "" {
+			fmt.Fprintf(stderr, "Run `ndn-invoke help %s` for its flags and examples.\n", args[0])
+		} else {
+			fmt.Fprint(stderr, "\n"+usage)
+		}
+		return 2
+	default:
+		fmt.Fprintln(stderr, "ndn-invoke:", err)
+		return 1
 	}
 }
 
 var errUsage = errors.New("bad usage")
 
+// run runs a command with the process's stdin and stderr.
 func run(args []string, out io.Writer) error {
+	return runIO(args, os.Stdin, out, os.Stderr)
+}
+
+func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command", errUsage)
 	}
 	switch args[0] {
+	case "call":
+		return cmdCall(args[1:], stdin, out, stderr)
+	case "describe":
+		return cmdDescribe(args[1:], out, stderr)
+	case "health":
+		return cmdHealth(args[1:], out, stderr)
+	case "list":
+		return cmdList(args[1:], out, stderr)
 	case "forwarder":
 		return cmdForwarder(args[1:], out)
 	case "key":
@@ -67,6 +113,13 @@ func run(args []string, out io.Writer) error {
 		fmt.Fprintln(out, "ndn-invoke (dev), on ndnd v1.5.3")
 		return nil
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[1] != "forwarder" && args[1] != "key" && args[1] != "version" {
+			if _, ok := rpcHelps[args[1]]; !ok {
+				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list)", errUsage, args[1])
+			}
+			printRPCHelp(args[1], out)
+			return nil
+		}
 		fmt.Fprint(out, usage)
 		return nil
 	default:
@@ -234,6 +287,12 @@ func saveAndReport(dir string, id *security.Identity, outFile string, out io.Wri
 // parse parses flags given before or after the positional arguments and
 // checks their count.
 func parse(fs *flag.FlagSet, args []string, nargs int) error {
+	return parseRange(fs, args, nargs, nargs)
+}
+
+// parseRange is parse for a command taking minArgs to maxArgs arguments.
+// -h/--help gives an error matching both errUsage and flag.ErrHelp.
+func parseRange(fs *flag.FlagSet, args []string, minArgs, maxArgs int) error {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
@@ -246,8 +305,12 @@ func parse(fs *flag.FlagSet, args []string, nargs int) error {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(pos) != nargs {
-		return fmt.Errorf("%w: %s takes %d argument(s), got %d", errUsage, fs.Name(), nargs, len(pos))
+	if len(pos) < minArgs || len(pos) > maxArgs {
+		want := fmt.Sprint(minArgs)
+		if maxArgs != minArgs {
+			want = fmt.Sprintf("%d to %d", minArgs, maxArgs)
+		}
+		return fmt.Errorf("%w: %s takes %s argument(s), got %d", errUsage, fs.Name(), want, len(pos))
 	}
 	return fs.Parse(pos) // leaves pos as fs.Args() (no flags among them)
 }
