@@ -22,6 +22,7 @@ import (
 	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
 	"github.com/ndn-invoke/ndn-invoke/rpc/status"
 	"github.com/ndn-invoke/ndn-invoke/security"
+	"github.com/ndn-invoke/ndn-invoke/security/session"
 )
 
 // RetryPolicy says when and how a failed call is retried. Retrying a
@@ -75,6 +76,12 @@ type ClientConfig struct {
 	// Middleware wraps every call (client interceptors); the first is
 	// outermost.
 	Middleware []ClientMiddleware
+	// Sessions makes signed calls session-signed: one Ed25519 handshake per
+	// service agrees on keys, and later calls and replies carry HMAC-SHA256
+	// signatures (about 40× cheaper than Ed25519 sign + verify). A service
+	// that lost the session (restart, expiry, eviction) is handshaken with
+	// again transparently, once per call.
+	Sessions bool
 	// ServicePolicy says which keys may answer for which services, as
 	// "allow <signer> to call <service>/<method>" rules. Nil: the reply's
 	// signer identity must be a prefix of the call name (the service's key
@@ -98,6 +105,10 @@ type CallConfig struct {
 	ReplyMetadata *Metadata
 	// MaxAttempts overrides the client's RetryPolicy.MaxAttempts when > 0.
 	MaxAttempts int
+	// Sealed encrypts the request and reply payloads with the session's
+	// keys (ChaCha20-Poly1305, bound to the call's name), so forwarders and
+	// caches see names but not contents. It implies a session-signed call.
+	Sealed bool
 	// AttemptTimeout bounds each attempt (0: the whole ctx deadline). An
 	// attempt that runs out ends with DeadlineExceeded, which is retried
 	// only if the retry policy lists it.
@@ -120,6 +131,8 @@ type Client struct {
 	budget  *retry.Budget
 	breaker retry.BreakerConfig
 	invoke  Invoker
+
+	sessions *clientSessions
 
 	mu       sync.Mutex
 	breakers map[string]*retry.Breaker
@@ -175,7 +188,8 @@ func NewClient(node *ndnx.Node, cfg ClientConfig) (*Client, error) {
 	if err := bc.Validate(); err != nil {
 		return nil, fmt.Errorf("rpc: breaker: %w", err)
 	}
-	c := &Client{node: node, cfg: cfg, policy: p, budget: retry.NewBudget(tokens, ratio), breaker: bc, breakers: map[string]*retry.Breaker{}}
+	c := &Client{node: node, cfg: cfg, policy: p, budget: retry.NewBudget(tokens, ratio), breaker: bc,
+		breakers: map[string]*retry.Breaker{}, sessions: newClientSessions()}
 	c.invoke = c.call
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		c.invoke = cfg.Middleware[i](c.invoke)
@@ -248,37 +262,84 @@ func (c *Client) call(ctx context.Context, method enc.Name, req, resp any, cc *C
 		if TraceParent(ctx) == "" {
 			wreq.TraceParent = newTraceParent()
 		}
+	} else if cc.Sealed {
+		return status.New(codes.InvalidArgument, "a sealed call cannot be public")
 	}
-	if len(wreq.Payload) > inlineRequestLimit {
-		if !signed {
-			return status.Errorf(codes.InvalidArgument, "request of %d bytes is too large for a public call (limit %d)", len(payload), inlineRequestLimit)
+	svc := method.Prefix(-1)
+	var sess *session.Session
+	if signed && (c.cfg.Sessions || cc.Sealed) {
+		var err error
+		if sess, err = c.session(ctx, svc); err != nil {
+			return err
 		}
-		if err := c.node.ServeObjects(ctx); err != nil {
-			return status.Errorf(codes.Unavailable, "serve large request: %v", err)
-		}
-		name, err := c.produceRequest(wreq.Payload)
-		if err != nil {
-			return status.Errorf(codes.Internal, "produce large request: %v", err)
-		}
-		defer func() { _ = c.node.Client().Remove(name) }()
-		wreq.Payload, wreq.PayloadName = nil, name
 	}
-	if err := wreq.Validate(); err != nil {
-		return status.Errorf(codes.InvalidArgument, "request: %v", err)
+	var cleanup func()
+	defer func() {
+		if cleanup != nil {
+			cleanup()
+		}
+	}()
+	// build encodes the request for sess (sealing depends on the session).
+	build := func() ([]byte, error) {
+		if cleanup != nil {
+			cleanup()
+			cleanup = nil
+		}
+		w := *wreq
+		if cc.Sealed {
+			if err := sealRequest(sess, method, &w); err != nil {
+				return nil, status.Newf(codes.Internal, "seal request: %v", err)
+			}
+		}
+		if len(w.Payload) > inlineRequestLimit {
+			if !signed {
+				return nil, status.Newf(codes.InvalidArgument, "request of %d bytes is too large for a public call (limit %d)", len(w.Payload), inlineRequestLimit)
+			}
+			if err := c.node.ServeObjects(ctx); err != nil {
+				return nil, status.Newf(codes.Unavailable, "serve large request: %v", err)
+			}
+			name, err := c.produceRequest(w.Payload)
+			if err != nil {
+				return nil, status.Newf(codes.Internal, "produce large request: %v", err)
+			}
+			cleanup = func() { _ = c.node.Client().Remove(name) }
+			w.Payload, w.PayloadName = nil, name
+		}
+		if err := w.Validate(); err != nil {
+			return nil, status.Newf(codes.InvalidArgument, "request: %v", err)
+		}
+		return w.Encode(), nil
 	}
-	params := wreq.Encode()
+	params, err := build()
+	if err != nil {
+		return err
+	}
 
 	attempts := c.policy.MaxAttempts
 	if cc.MaxAttempts > 0 {
 		attempts = cc.MaxAttempts
 	}
-	br := c.breakerFor(method.Prefix(-1))
+	br := c.breakerFor(svc)
 	var lastErr error
+	rehandshook := false
 	for attempt := 1; ; attempt++ {
-		st, wresp := c.attempt(ctx, br, method, params, signed, cc.AttemptTimeout)
+		st, wresp := c.attempt(ctx, br, method, params, signed, sess, cc.AttemptTimeout)
 		if st == nil {
 			c.budget.OnSuccess()
-			return c.finish(ctx, wresp, cd, resp, cc)
+			return c.finish(ctx, method, sess, wresp, cd, resp, cc)
+		}
+		if sess != nil && isSessionUnknown(st) && !rehandshook {
+			// The service lost our session: make a new one, once.
+			rehandshook = true
+			c.sessions.table.Remove(svc.TlvStr())
+			if sess, err = c.session(ctx, svc); err != nil {
+				return err
+			}
+			if params, err = build(); err != nil {
+				return err
+			}
+			attempt--
+			continue
 		}
 		lastErr = st
 		retryable := c.policy.Retryable(uint32(st.Code))
@@ -320,7 +381,7 @@ func (c *Client) produceRequest(payload []byte) (enc.Name, error) {
 }
 
 // attempt makes one attempt; st is nil on an OK reply.
-func (c *Client) attempt(ctx context.Context, br *retry.Breaker, method enc.Name, params []byte, signed bool, timeout time.Duration) (*status.Status, *wire.Response) {
+func (c *Client) attempt(ctx context.Context, br *retry.Breaker, method enc.Name, params []byte, signed bool, sess *session.Session, timeout time.Duration) (*status.Status, *wire.Response) {
 	done, err := br.Allow(time.Now())
 	if err != nil {
 		return status.Newf(codes.Unavailable, "%s: %v", method.Prefix(-1), err), nil
@@ -331,7 +392,13 @@ func (c *Client) attempt(ctx context.Context, br *retry.Breaker, method enc.Name
 		actx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	st, wresp := c.exchange(actx, method, params, signed)
+	var st *status.Status
+	var wresp *wire.Response
+	if sess != nil {
+		st, wresp = c.sessionExchange(actx, sess, method, params)
+	} else {
+		st, wresp = c.exchange(actx, method, params, signed)
+	}
 	outcome := retry.Success
 	switch {
 	case st == nil:
@@ -390,7 +457,7 @@ func (c *Client) checkSigner(key, method enc.Name) error {
 	return nil
 }
 
-func (c *Client) finish(ctx context.Context, w *wire.Response, cd codec.Codec, resp any, cc *CallConfig) error {
+func (c *Client) finish(ctx context.Context, method enc.Name, sess *session.Session, w *wire.Response, cd codec.Codec, resp any, cc *CallConfig) error {
 	if cc.ReplyMetadata != nil {
 		*cc.ReplyMetadata = fromWireMD(w.Metadata)
 	}
@@ -407,12 +474,19 @@ func (c *Client) finish(ctx context.Context, w *wire.Response, cd codec.Codec, r
 	} else if w.Kind != wire.KindInline {
 		return status.Errorf(codes.Unimplemented, "reply kind %v is not supported by this client", w.Kind)
 	}
+	ct, payload, err := openPayload(sess, method, true, w.ContentType, payload)
+	if err != nil {
+		return status.Errorf(codes.Unauthenticated, "sealed reply from %s: %v", method, err)
+	}
+	if cc.Sealed && w.ContentType == ct && len(payload) > 0 {
+		return status.Errorf(codes.Unauthenticated, "sealed call to %s got an unsealed reply", method)
+	}
 	if resp == nil {
 		return nil
 	}
 	rc := cd
-	if w.ContentType != "" && w.ContentType != cd.Name() {
-		if x, ok := codec.Get(w.ContentType); ok {
+	if ct != "" && ct != cd.Name() {
+		if x, ok := codec.Get(ct); ok {
 			rc = x
 		}
 	}

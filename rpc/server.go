@@ -17,6 +17,7 @@ import (
 	"github.com/named-data/ndnd/std/types/optional"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/security/session"
 	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
 	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
 	"github.com/ndn-invoke/ndn-invoke/rpc/status"
@@ -61,6 +62,10 @@ type ServerConfig struct {
 	// MaxRequest bounds a request payload, including large requests
 	// fetched as objects. Default 64 MiB.
 	MaxRequest int
+	// Sessions bounds the sessions of session-signed calls (count, idle
+	// time, lifetime, handshakes per identity). Zero fields take
+	// session.DefaultTableConfig's values.
+	Sessions session.TableConfig
 	// Logger receives the server's log. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -108,8 +113,9 @@ type Server struct {
 	node *ndnx.Node
 	cfg  ServerConfig
 	log  *slog.Logger
-	sem  chan struct{}
-	once *replyCache
+	sem      chan struct{}
+	once     *replyCache
+	sessions *serverSessions
 
 	mu       sync.Mutex
 	started  bool
@@ -128,13 +134,18 @@ func NewServer(node *ndnx.Node, cfg ServerConfig) (*Server, error) {
 		return nil, ErrNoIdentity
 	}
 	cfg = cfg.withDefaults()
+	ss, err := newServerSessions(cfg.Sessions)
+	if err != nil {
+		return nil, fmt.Errorf("rpc: sessions: %w", err)
+	}
 	return &Server{
-		Mux:  NewMux(),
-		node: node,
-		cfg:  cfg,
-		log:  cfg.Logger,
-		sem:  make(chan struct{}, cfg.MaxInFlight),
-		once: newReplyCache(cfg.ReplyCache, cfg.ReplyTTL),
+		Mux:      NewMux(),
+		node:     node,
+		cfg:      cfg,
+		log:      cfg.Logger,
+		sem:      make(chan struct{}, cfg.MaxInFlight),
+		once:     newReplyCache(cfg.ReplyCache, cfg.ReplyTTL),
+		sessions: ss,
 	}, nil
 }
 
@@ -233,6 +244,12 @@ func (s *Server) serve(ctx context.Context, in *ndnx.Incoming) {
 	case "_obj":
 		s.serveObject(in)
 		return
+	case session.NameMarker:
+		if s.enter() {
+			defer s.leave()
+			s.handshake(ctx, in)
+		}
+		return
 	}
 	m := s.lookup(string(first.Val))
 	if m == nil {
@@ -291,25 +308,47 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		TraceParent: wreq.TraceParent, Metadata: fromWireMD(wreq.Metadata),
 	}
 
-	signed := in.Interest.Signature() != nil && in.Interest.Signature().SigType() != ndn.SignatureNone
-	if !m.opts.Public || signed {
-		if !signed {
-			s.replyStatus(in, status.New(codes.Unauthenticated, "method "+m.name+" needs a signed call"), 0)
+	var sess *session.Session // set for a session-signed call
+	sigType := ndn.SignatureNone
+	if sig := in.Interest.Signature(); sig != nil {
+		sigType = sig.SigType()
+	}
+	switch {
+	case sigType == ndn.SignatureHmacWithSha256:
+		var ok bool
+		if sess, req.Caller, ok = s.verifySessionCall(in); !ok {
 			return
 		}
+	case sigType != ndn.SignatureNone:
 		caller, err := s.node.Verifier().VerifyInterest(ctx, in.Interest, in.SigCovered)
 		if err != nil {
 			s.replyStatus(in, status.New(codes.Unauthenticated, err.Error()), 0)
 			return
 		}
 		req.Caller = caller
+	case !m.opts.Public:
+		s.replyStatus(in, status.New(codes.Unauthenticated, "method "+m.name+" needs a signed call"), 0)
+		return
+	}
+	var signer ndn.Signer // nil: the service identity
+	if sess != nil {
+		signer = sess.Signer()
+	}
+	send := func(in *ndnx.Incoming, content []byte, freshness time.Duration) {
+		if signer != nil {
+			s.replyWith(in, content, freshness, signer)
+		} else {
+			s.reply(in, content, freshness)
+		}
+	}
+	if req.Caller != nil && !m.opts.Public { // a public method is open to every caller
 		policy := s.cfg.Policy
 		if m.opts.Policy != nil {
 			policy = m.opts.Policy
 		}
-		if policy != nil && !m.opts.Public { // a public method is open to every caller
-			if err := policy.Authorize(caller, s.cfg.Service.Append(enc.NewGenericComponent(m.name))); err != nil {
-				s.replyStatus(in, status.New(codes.PermissionDenied, err.Error()), 0)
+		if policy != nil {
+			if err := policy.Authorize(req.Caller, s.cfg.Service.Append(enc.NewGenericComponent(m.name))); err != nil {
+				send(in, errorContent(status.New(codes.PermissionDenied, err.Error())), 0)
 				return
 			}
 		}
@@ -317,9 +356,14 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 
 	if len(wreq.PayloadName) > 0 {
 		if req.Payload, err = s.fetchPayload(ctx, wreq.PayloadName); err != nil {
-			s.replyStatus(in, status.Convert(err), 0)
+			send(in, errorContent(status.Convert(err)), 0)
 			return
 		}
+	}
+	sealed := strings.HasPrefix(req.ContentType, sealedPrefix)
+	if req.ContentType, req.Payload, err = openPayload(sess, req.Name, false, req.ContentType, req.Payload); err != nil {
+		send(in, errorContent(status.Newf(codes.Unauthenticated, "sealed request: %v", err)), 0)
+		return
 	}
 
 	// At most once: a retransmission of a call in progress waits for it;
@@ -330,7 +374,7 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		content, leader := s.once.begin(key, in)
 		if !leader {
 			if content != nil {
-				s.reply(in, content, 0)
+				send(in, content, 0)
 			}
 			return // the leader answers us when it is done
 		}
@@ -354,16 +398,28 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		h = Chain(s.cfg.Middleware...)(h)
 	}
 	resp, herr := runHandler(ctx, h, req)
+	if sealed && herr == nil && resp != nil {
+		b, err := sess.Seal(aad(req.Name, true), resp.Payload, sess.NextSeq())
+		if err != nil {
+			herr = status.Newf(codes.Internal, "seal reply: %v", err)
+		} else {
+			ct := resp.ContentType
+			if ct == "" {
+				ct = req.ContentType
+			}
+			resp = &Response{Payload: b, ContentType: sealedPrefix + ct, Metadata: resp.Metadata}
+		}
+	}
 	content := s.encodeResult(ctx, req, resp, herr, freshness)
 	if key != "" {
 		for _, w := range s.once.finish(key, content) {
-			s.reply(w, content, 0)
+			send(w, content, 0)
 		}
 	}
 	if herr != nil {
 		freshness = 0 // errors are not cached
 	}
-	s.reply(in, content, freshness)
+	send(in, content, freshness)
 }
 
 // runHandler calls h, turning a panic into Internal so one bad request

@@ -28,8 +28,8 @@
 // # Design notes
 //
 // Signed Interests follow the NDN packet format v0.3: InterestSignatureInfo
-// with SignatureNonce (8 random bytes) and SignatureTime (ms, strictly
-// increasing per signer), SignatureSeqNum optional; KeyLocator names the key.
+// with SignatureNonce (8 random bytes) and SignatureTime (ms, never
+// decreasing per signer), SignatureSeqNum optional; KeyLocator names the key.
 // ndnd has no signed-Interest validator, so Verifier does the whole check:
 // the ParametersSha256Digest and signed portion belong to the Interest, the
 // key's certificate chains to an anchor within its validity periods, the

@@ -66,9 +66,9 @@ func (c InterestSignerConfig) Validate() error {
 
 // InterestSigner signs Interests as the NDN packet format v0.3 specifies for
 // signed Interests: each carries InterestSignatureInfo with a fresh random
-// SignatureNonce, a SignatureTime in milliseconds that strictly increases
-// for this signer (bumped by 1 ms when the clock has not moved, or moved
-// back), optionally a SignatureSeqNum, and a KeyLocator naming the key; the
+// SignatureNonce, a SignatureTime in milliseconds that never decreases
+// for this signer (held, not bumped, when the clock has not moved or moved
+// back, so it never runs ahead of the clock), optionally a SignatureSeqNum, and a KeyLocator naming the key; the
 // name ends with the ParametersSha256DigestComponent. Verifiers check these
 // with ReplayGuard.
 //
@@ -151,8 +151,13 @@ func (s *InterestSigner) Prepare(cfg *ndn.InterestConfig) error {
 			return fmt.Errorf("security: signature nonce: %w", err)
 		}
 	}
-	if ms <= s.lastTime {
-		ms = s.lastTime + 1
+	// SignatureTime never goes backwards, but equal times are allowed: a
+	// strictly increasing time (ms += 1 per call) runs ahead of the clock by
+	// (rate/1000 - 1) s every second above 1000 calls/s and leaves the
+	// verifiers' grace period after a minute of load. Our ReplayGuard
+	// accepts equal times with distinct nonces.
+	if ms < s.lastTime {
+		ms = s.lastTime
 	}
 	s.lastTime = ms
 	seq := s.seq
