@@ -17,11 +17,11 @@ import (
 	"github.com/named-data/ndnd/std/types/optional"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
-	"github.com/ndn-invoke/ndn-invoke/security/session"
 	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
 	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
 	"github.com/ndn-invoke/ndn-invoke/rpc/status"
 	"github.com/ndn-invoke/ndn-invoke/security"
+	"github.com/ndn-invoke/ndn-invoke/security/session"
 )
 
 // Server errors.
@@ -110,9 +110,9 @@ func (c ServerConfig) Validate() error {
 // <svc>/_describe and <svc>/_health. Safe for concurrent use.
 type Server struct {
 	*Mux
-	node *ndnx.Node
-	cfg  ServerConfig
-	log  *slog.Logger
+	node     *ndnx.Node
+	cfg      ServerConfig
+	log      *slog.Logger
 	sem      chan struct{}
 	once     *replyCache
 	sessions *serverSessions

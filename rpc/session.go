@@ -317,4 +317,3 @@ func randUint32() uint32 {
 	b := randBytes(4)
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
-
