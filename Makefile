@@ -4,7 +4,7 @@ FUZZTIME ?= 30s
 BIN      := $(CURDIR)/bin
 export NDND_BIN := $(BIN)/ndnd
 
-.PHONY: all build test fuzz lint vuln generate tidy demo demo-security bench clean
+.PHONY: all build test fuzz lint vuln generate tidy demo demo-security bench bench-micro clean
 
 all: build
 
@@ -20,6 +20,7 @@ $(BIN)/ndnd: go.mod go.sum
 test: $(BIN)/ndnd
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 -timeout 5m ./...
 
 # Every fuzz target, FUZZTIME each (see scripts/fuzz.sh).
 fuzz:
@@ -39,7 +40,8 @@ vuln:
 
 tidy:
 	$(GO) mod tidy
-	git diff --exit-code go.mod go.sum
+	cd bench && $(GO) mod tidy
+	git diff --exit-code go.mod go.sum bench/go.mod bench/go.sum
 
 # The main job: a forwarder of its own, the calc service, and the CLI
 # calling it (signed, public, denied, timed out). Leaves nothing running.
@@ -51,7 +53,13 @@ demo: build
 demo-security: build
 	$(GO) run ./examples/hello/cmd/hello
 
+# Side by side in one run: ndn-invoke (Ed25519 per packet, session-signed,
+# sealed, cached) against gRPC-go over TLS; prints a table, writes JSON.
 bench: $(BIN)/ndnd
+	cd bench && $(GO) run ./cmd/compare --out results.json
+
+# Micro-benchmarks of the packages (signing, verification, codecs, ...).
+bench-micro: $(BIN)/ndnd
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:

@@ -24,15 +24,23 @@ type System string
 const (
 	// GRPCTLS is gRPC-go unary echo over TLS 1.3 on loopback TCP.
 	GRPCTLS System = "grpc-tls"
-	// NDNSigned is ndn-invoke echo with signed, verified Interest and Data.
+	// NDNSigned is ndn-invoke echo with signed, verified Interest and Data
+	// (Ed25519 on every packet).
 	NDNSigned System = "ndn-signed"
+	// NDNSession is ndn-invoke echo from a client with sessions on
+	// (rpc.ClientConfig.Sessions): one Ed25519 handshake per service, done
+	// in the warm-up like TLS's, then HMAC-SHA256 on every packet.
+	NDNSession System = "ndn-session"
+	// NDNSealed is NDNSession with sealed calls (rpc.CallConfig.Sealed):
+	// request and reply payloads are also encrypted (ChaCha20-Poly1305).
+	NDNSealed System = "ndn-sealed"
 	// NDNCached is an ndn-invoke public call of a cacheable method with the
 	// same argument every time (the forwarder's Content Store answers).
 	NDNCached System = "ndn-cached"
 )
 
 // AllSystems lists every System in the order Run measures them.
-var AllSystems = []System{GRPCTLS, NDNSigned, NDNCached}
+var AllSystems = []System{GRPCTLS, NDNSigned, NDNSession, NDNSealed, NDNCached}
 
 // maxPayload is the largest payload Config accepts: a public call's request
 // must fit in its Interest (rpc's inline request limit).
@@ -205,7 +213,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		defer g.close()
 	}
 	var n *ndnSide
-	if slices.Contains(cfg.Systems, NDNSigned) || slices.Contains(cfg.Systems, NDNCached) {
+	if slices.ContainsFunc(cfg.Systems, func(s System) bool { return s != GRPCTLS }) {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		var err error
 		n, err = startNDN(sctx, cfg, cfg.Logger)
@@ -233,6 +241,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					call = func(ctx context.Context) error { return g.echo(ctx, payload) }
 				case NDNSigned:
 					call = func(ctx context.Context) error { return n.echo(ctx, payload) }
+					fwPid = n.fw.Pid()
+				case NDNSession:
+					call = func(ctx context.Context) error { return n.sessionEcho(ctx, payload) }
+					fwPid = n.fw.Pid()
+				case NDNSealed:
+					call = func(ctx context.Context) error { return n.sealedEcho(ctx, payload) }
 					fwPid = n.fw.Pid()
 				case NDNCached:
 					call = func(ctx context.Context) error { return n.cached(ctx, payload) }

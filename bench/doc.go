@@ -10,6 +10,12 @@
 //   - grpc-tls: gRPC unary echo over one TLS 1.3 HTTP/2 connection;
 //   - ndn-signed: ndn-invoke echo, Ed25519-signed Interest verified by the
 //     server, Ed25519-signed Data verified by the client;
+//   - ndn-session: the same echo from a client with rpc.ClientConfig
+//     Sessions: one Ed25519 handshake with the service (in the warm-up, not
+//     measured, like TLS's handshake), then HMAC-SHA256 on every Interest
+//     and Data;
+//   - ndn-sealed: ndn-session with rpc.CallConfig Sealed, which also
+//     encrypts request and reply payloads (ChaCha20-Poly1305);
 //   - ndn-cached: ndn-invoke public call with the same argument every time,
 //     answered by the forwarder's Content Store after the first call (the
 //     client still verifies the Data's signature).

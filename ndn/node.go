@@ -2,6 +2,7 @@ package ndn
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,8 @@ type Node struct {
 	verifier *security.Verifier
 	trust    *sec.TrustConfig
 	mgmt     *mgmt.MgmtConfig
+
+	verified verifiedCache
 
 	jobs    chan job
 	base    context.Context // cancelled by Close; parent of handler contexts
@@ -386,11 +389,68 @@ func (n *Node) FetchCert(ctx context.Context, name enc.Name) ([]byte, error) {
 
 // VerifyData checks d's signature chain to the trust anchors and returns the
 // signing key's name. Errors match security.ErrUnauthenticated.
+//
+// A Data packet that verified before is recognized by its digest and not
+// verified again for verifiedTTL: a cache or a popular public reply hands
+// out the same bytes over and over, and Ed25519 verification was most of the
+// CPU of a cached call.
 func (n *Node) VerifyData(ctx context.Context, d *Data) (enc.Name, error) {
 	if n.verifier == nil {
 		return nil, fmt.Errorf("%w: node has no trust anchors", security.ErrUnknownIssuer)
 	}
-	return n.verifier.VerifyData(ctx, d.Data, d.SigCovered)
+	h := sha256.New()
+	for _, b := range d.Raw {
+		h.Write(b)
+	}
+	var digest [32]byte
+	h.Sum(digest[:0])
+	now := time.Now()
+	if key, ok := n.verified.get(digest, now); ok {
+		return key, nil
+	}
+	key, err := n.verifier.VerifyData(ctx, d.Data, d.SigCovered)
+	if err == nil {
+		n.verified.put(digest, key, now.Add(verifiedTTL))
+	}
+	return key, err
+}
+
+// verifiedTTL bounds how long a verified Data is trusted without checking
+// again (so an expiring certificate is noticed within it).
+const verifiedTTL = 30 * time.Second
+
+// verifiedCache remembers recently verified Data by digest. Bounded: when
+// full, it drops everything (cheap, and refilling costs one verification
+// per packet).
+type verifiedCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]verifiedEntry
+}
+
+type verifiedEntry struct {
+	key     enc.Name
+	expires time.Time
+}
+
+const verifiedMax = 4096
+
+func (c *verifiedCache) get(d [32]byte, now time.Time) (enc.Name, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[d]
+	if !ok || now.After(e.expires) {
+		return nil, false
+	}
+	return e.key.Clone(), true
+}
+
+func (c *verifiedCache) put(d [32]byte, key enc.Name, expires time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= verifiedMax {
+		c.m = make(map[[32]byte]verifiedEntry, 64)
+	}
+	c.m[d] = verifiedEntry{key: key.Clone(), expires: expires}
 }
 
 // SignData encodes a Data packet signed by the node's identity (DigestSha256

@@ -1,6 +1,7 @@
 package ndn_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/ndn/ndntest"
+	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
 func TestMain(m *testing.M) { ndntest.Main(m) }
@@ -250,4 +252,27 @@ func TestFindNdndMessage(t *testing.T) {
 	_, err := ndnx.FindNdnd()
 	require.Error(t, err)
 	require.True(t, strings.Contains(err.Error(), "NDND_BIN"))
+}
+
+// TestVerifyDataCache: a Data verified once is recognized by its digest; a
+// packet that differs in any byte is verified afresh (and fails if forged).
+func TestVerifyDataCache(t *testing.T) {
+	prefix := ndntest.Prefix(t)
+	producer := ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "producer")})
+	consumer := ndntest.Connect(t, ndnx.Config{})
+	serve(t, producer, prefix, "hello")
+	d, err := consumer.Fetch(ctxT(t, 5*time.Second), prefix.Append(enc.NewGenericComponent("x")), false, false)
+	require.NoError(t, err)
+	for range 3 {
+		_, err = consumer.VerifyData(ctxT(t, 5*time.Second), d)
+		require.NoError(t, err)
+	}
+	raw := d.Raw.Join()
+	i := bytes.Index(raw, []byte("hello"))
+	require.Positive(t, i)
+	raw[i] = 'j'
+	parsed, sigCov, err := spec.Spec{}.ReadData(enc.NewBufferView(raw))
+	require.NoError(t, err)
+	_, err = consumer.VerifyData(ctxT(t, 5*time.Second), &ndnx.Data{Data: parsed, Raw: enc.Wire{raw}, SigCovered: sigCov})
+	require.ErrorIs(t, err, security.ErrBadSignature)
 }
