@@ -4,7 +4,7 @@
 // makes bin/ndnd, or set NDND_BIN.
 //
 //	cd bench && go run ./cmd/compare --out results.json
-//	go run ./cmd/compare --systems ndn-signed --conc 32 --payloads 100 --cpuprofile cpu.out
+//	go run ./cmd/compare --systems ndn-session --conc 32 --payloads 100 --cpuprofile cpu.out
 package main
 
 import (
@@ -62,7 +62,7 @@ func run() error {
 	}
 	d.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	d.Progress = func(r bench.Result) {
-		fmt.Fprintf(os.Stderr, "  %-10s %5dB c=%-3d %7.0f calls/s  (%d calls, %d errors)\n",
+		fmt.Fprintf(os.Stderr, "  %-11s %5dB c=%-3d %7.0f calls/s  (%d calls, %d errors)\n",
 			r.System, r.Payload, r.Concurrency, r.CallsPerS, r.Calls, r.Errors)
 	}
 	if err := d.Validate(); err != nil {
