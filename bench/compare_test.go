@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,11 @@ func TestCompareSmoke(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	for _, s := range []System{GRPCTLS, NDNSigned, NDNSession, NDNSealed, NDNCached} {
+		if !slices.Contains(AllSystems, s) {
+			t.Fatalf("AllSystems %v lacks %s", AllSystems, s)
+		}
+	}
 	cfg := DefaultConfig()
 	cfg.Payloads = []int{100}
 	cfg.Concurrency = []int{1, 4}

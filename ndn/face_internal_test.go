@@ -2,6 +2,7 @@ package ndn
 
 import (
 	"encoding/hex"
+	"runtime"
 	"testing"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -29,8 +30,12 @@ func TestParsesSafelyDropsNdndCrasher(t *testing.T) {
 	if !parsesSafely(good.Wire.Join()) {
 		t.Fatal("a valid Interest must pass")
 	}
-	if !parsesSafely([]byte{0x05, 0x01}) {
-		t.Fatal("an ordinary parse error is left to the engine")
+	if parsesSafely([]byte{0x05, 0x01}) {
+		t.Fatal("a truncated packet is dropped here (the engine would drop it too)")
+	}
+	// Well-formed TLVs the parser does not know pass: it skips or reports them.
+	if !parsesSafely([]byte{0x05, 0x08, 0x07, 0x03, 0x08, 0x01, 'a', 0xfc, 0x01, 0x00}) {
+		t.Fatal("a well-formed packet with an unknown element must pass")
 	}
 }
 
@@ -58,5 +63,20 @@ func BenchmarkParsesSafely(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		parsesSafely(w)
+	}
+}
+
+// TestParsesSafelyMemoryBomb: a 9-byte Interest whose Name claims 800 MB
+// made ndnd's parser allocate about 12 GiB; the structure check drops it
+// before the parser runs.
+func TestParsesSafelyMemoryBomb(t *testing.T) {
+	var m1, m2 runtime.MemStats
+	runtime.ReadMemStats(&m1)
+	if parsesSafely([]byte("\x05\a\a\xfe10000")) {
+		t.Fatal("the memory bomb must be dropped")
+	}
+	runtime.ReadMemStats(&m2)
+	if got := m2.TotalAlloc - m1.TotalAlloc; got > 1<<20 {
+		t.Fatalf("checking it allocated %d bytes", got)
 	}
 }

@@ -331,8 +331,7 @@ func (c *Client) call(ctx context.Context, method enc.Name, req, resp any, cc *C
 		if sess != nil && isSessionUnknown(st) && !rehandshook {
 			// The service lost our session: make a new one, once.
 			rehandshook = true
-			c.sessions.table.Remove(svc.TlvStr())
-			if sess, err = c.session(ctx, svc); err != nil {
+			if sess, err = c.renewSession(ctx, svc, sess); err != nil {
 				return err
 			}
 			if params, err = build(); err != nil {

@@ -149,6 +149,13 @@ func errorContent(st *status.Status) []byte {
 // replyWith signs the reply with signer (a session's HMAC signer).
 func (s *Server) replyWith(in *ndnx.Incoming, content []byte, freshness time.Duration, signer ndn.Signer) {
 	d, err := spec.Spec{}.MakeData(in.Interest.Name(), &ndn.DataConfig{Freshness: optional.Some(freshness)}, enc.Wire{content}, signer)
+	if errors.Is(err, session.ErrSessionClosed) {
+		// The session was dropped (expired, idle or evicted) while the call
+		// ran, and its keys erased: answer with the service key, which the
+		// client accepts as well, rather than not at all.
+		s.reply(in, content, freshness)
+		return
+	}
 	if err != nil {
 		s.log.Error("sign reply", "err", err)
 		return
@@ -233,6 +240,23 @@ func (c *Client) session(ctx context.Context, svc enc.Name) (*session.Session, e
 	return s, nil
 }
 
+// renewSession replaces stale, a session the service no longer holds, and
+// returns the live session with svc. Concurrent calls that all found stale
+// unknown must not each drop the session that the first of them just made
+// (it would be closed, its keys erased, under calls in flight on it), so
+// stale is dropped only if it is still the current one, under the same
+// lock that Put runs under.
+func (c *Client) renewSession(ctx context.Context, svc enc.Name, stale *session.Session) (*session.Session, error) {
+	key := svc.TlvStr()
+	m := c.sessions.lockFor(key)
+	m.Lock()
+	if cur, ok := c.sessions.table.Get(key, time.Now()); ok && cur == stale {
+		c.sessions.table.Remove(key)
+	}
+	m.Unlock()
+	return c.session(ctx, svc)
+}
+
 // sessionExchange makes one session-signed attempt.
 func (c *Client) sessionExchange(ctx context.Context, sess *session.Session, method enc.Name, params []byte) (*status.Status, *wire.Response) {
 	now := time.Now()
@@ -246,6 +270,9 @@ func (c *Client) sessionExchange(ctx context.Context, sess *session.Session, met
 	}
 	i, err := spec.Spec{}.MakeInterest(method, cfg, enc.Wire{params}, sess.Signer())
 	if err != nil {
+		if lost(err) {
+			return lostSession(method, err), nil
+		}
 		return status.Newf(codes.Internal, "encode call: %v", err), nil
 	}
 	d, err := c.node.Express(ctx, i)
@@ -254,7 +281,12 @@ func (c *Client) sessionExchange(ctx context.Context, sess *session.Session, met
 	}
 	sig := d.Data.Signature()
 	if sig.SigType() == ndn.SignatureHmacWithSha256 {
-		if err := sess.VerifyData(time.Now(), d.SigCovered, sig); err != nil {
+		// At now, when the call was sent: a reply to a call made while the
+		// session was live is valid even if the session expired since.
+		if err := sess.VerifyData(now, d.SigCovered, sig); err != nil {
+			if lost(err) {
+				return lostSession(method, err), nil
+			}
 			return status.Newf(codes.Unauthenticated, "reply from %s: %v", method, err), nil
 		}
 	} else {
@@ -275,6 +307,18 @@ func (c *Client) sessionExchange(ctx context.Context, sess *session.Session, met
 		return &status.Status{Code: codes.Code(wresp.Status), Message: wresp.Message, Details: wresp.Details}, nil
 	}
 	return nil, wresp
+}
+
+// lost reports whether err says our own session ended (closed or expired)
+// under a call in flight: another call replaced it, or the table dropped
+// it. That is local state no peer can cause, so the call handshakes again
+// and retries once, as for a service that lost the session.
+func lost(err error) bool {
+	return errors.Is(err, session.ErrSessionClosed) || errors.Is(err, session.ErrSessionExpired)
+}
+
+func lostSession(method enc.Name, err error) *status.Status {
+	return status.Newf(codes.Unauthenticated, "call to %s: %v", method, err).WithDetails([]byte(sessionUnknown))
 }
 
 func isSessionUnknown(st *status.Status) bool {
