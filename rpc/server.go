@@ -201,6 +201,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	// Erase every session's keys (forward secrecy); a handler still running
+	// answers with the service key instead.
+	s.sessions.table.Close()
 	if started {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		_ = s.node.Unregister(uctx, s.cfg.Service)

@@ -164,12 +164,19 @@ func (s *Server) replyWith(in *ndnx.Incoming, content []byte, freshness time.Dur
 }
 
 // aad is what sealing binds a payload to: the call's name without its
-// parameters digest, plus the direction.
+// parameters digest, as a Name TLV, plus the direction. The TLV is built
+// here because ndnd v1.5.3's Name.Bytes writes TLV-LENGTH as a
+// NonNegativeInteger, not a VAR-NUMBER, which differs for names of 253
+// bytes or more.
 func aad(name enc.Name, reply bool) []byte {
 	if n := len(name); n > 0 && name[n-1].Typ == enc.TypeParametersSha256DigestComponent {
 		name = name[:n-1]
 	}
-	b := name.Bytes()
+	inner := name.BytesInner()
+	typ, l := enc.TypeName, enc.TLNum(len(inner))
+	b := make([]byte, typ.EncodingLength()+l.EncodingLength(), typ.EncodingLength()+l.EncodingLength()+len(inner)+1)
+	l.EncodeInto(b[typ.EncodeInto(b):])
+	b = append(b, inner...)
 	if reply {
 		return append(b, 'r')
 	}

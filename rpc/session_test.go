@@ -219,16 +219,28 @@ func withNewNonce(t *testing.T, i *ndn.EncodedInterest) *ndn.EncodedInterest {
 
 // sealAAD is the associated data of a sealed payload (docs/PROTOCOL.md):
 // the call's name without its ParametersSha256DigestComponent, as a Name
-// TLV, then 'q' for a request or 'r' for a reply. Written here from the
-// spec, not taken from the rpc package, so the test checks the format.
+// TLV (0x07, VAR-NUMBER length, components), then 'q' for a request or 'r'
+// for a reply. Written here from the spec, not taken from the rpc package,
+// so the test checks the format.
 func sealAAD(name enc.Name, reply bool) []byte {
 	if n := len(name); n > 0 && name[n-1].Typ == enc.TypeParametersSha256DigestComponent {
 		name = name[:n-1]
 	}
-	if reply {
-		return append(name.Bytes(), 'r')
+	inner := name.BytesInner()
+	b := []byte{0x07}
+	switch n := len(inner); {
+	case n < 253:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 0xfd, byte(n>>8), byte(n))
+	default:
+		panic("name too long for this test")
 	}
-	return append(name.Bytes(), 'q')
+	b = append(b, inner...)
+	if reply {
+		return append(b, 'r')
+	}
+	return append(b, 'q')
 }
 
 // TestSessionCalls: a session client handshakes once and then makes
@@ -598,12 +610,14 @@ func TestSessionReplyFromOtherSession(t *testing.T) {
 func TestSealedCalls(t *testing.T) {
 	var runs atomic.Int32
 	svcID := ndntest.Identity(t, "svc")
-	startService(t, svcID, rpc.ServerConfig{}, func(s *rpc.Server) {
-		_ = rpc.Unary(s.Mux, "shout", func(_ context.Context, in string) (string, error) {
+	shoutService := func(s *rpc.Server) {
+		shout := func(_ context.Context, in string) (string, error) {
 			runs.Add(1)
 			return strings.ToUpper(in), nil
-		}, rpc.MethodOptions{Idempotent: true})
-	})
+		}
+		require.NoError(t, rpc.Unary(s.Mux, "shout", shout, rpc.MethodOptions{Idempotent: true}))
+	}
+	startService(t, svcID, rpc.ServerConfig{}, shoutService)
 	const secret = "attack at dawn"
 
 	// rpc.Client: Sealed alone implies a session.
