@@ -213,6 +213,14 @@ func (c *Client) Call(ctx context.Context, method string, req, resp any, cc *Cal
 	return c.CallName(ctx, name, req, resp, cc)
 }
 
+// Close ends the client's sessions and erases their keys (forward
+// secrecy: session keys do not outlive the client). Calls after Close make
+// new sessions if they need them. Idempotent; it does not close the Node.
+func (c *Client) Close() error {
+	c.sessions.table.Close()
+	return nil
+}
+
 // CallName is Call with a parsed name.
 func (c *Client) CallName(ctx context.Context, method enc.Name, req, resp any, cc *CallConfig) error {
 	if cc == nil {

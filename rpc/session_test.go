@@ -763,3 +763,16 @@ func TestSessionEndsDuringCall(t *testing.T) {
 		})
 	}
 }
+
+// TestClientCloseErasesSessions: Close ends the client's sessions; a later
+// call makes a new one.
+func TestClientCloseErasesSessions(t *testing.T) {
+	f := newFixture(t, rpc.ServerConfig{}, addService)
+	c := client(t, "alice", rpc.ClientConfig{Sessions: true})
+	var out addResp
+	require.NoError(t, c.Call(tctx(t, 5*time.Second), f.method("add"), addReq{1, 2}, &out, nil))
+	require.NoError(t, c.Close())
+	require.NoError(t, c.Close())
+	require.NoError(t, c.Call(tctx(t, 5*time.Second), f.method("add"), addReq{3, 4}, &out, nil))
+	require.Equal(t, 7, out.Sum)
+}
