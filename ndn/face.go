@@ -40,7 +40,10 @@ type streamFace struct {
 	onPkt   func(frame []byte)
 	onError func(err error)
 
-	sendMu sync.Mutex // serializes writes of whole packets
+	sendMu  sync.Mutex // guards pending, spare, writing (never held while writing)
+	pending [][]byte   // frames waiting for the current writer
+	spare   [][]byte   // the last batch's slice, reused
+	writing bool       // a Send is writing the queue
 
 	mu      sync.Mutex
 	conn    net.Conn
@@ -162,27 +165,63 @@ func (f *streamFace) Close() error {
 	return nil
 }
 
+// maxPending bounds frames queued behind a write in progress.
+const maxPending = 4096
+
+// Send queues pkt and, unless another Send is already writing, writes every
+// queued frame in one writev until the queue is empty (flat combining: under
+// concurrency one syscall carries many packets, with no extra goroutine and
+// no added delay). The frame is copied, so the caller may reuse pkt. A Send
+// that only queued returns nil; a write error is returned to the Send that
+// was writing, and the reader notices the broken connection.
 func (f *streamFace) Send(pkt enc.Wire) error {
 	if !f.running.Load() {
 		return ErrFaceDown
 	}
-	f.mu.Lock()
-	c := f.conn
-	f.mu.Unlock()
-	if c == nil {
-		return ErrFaceDown
+	n := 0
+	for _, b := range pkt {
+		n += len(b)
+	}
+	frame := make([]byte, 0, n)
+	for _, b := range pkt {
+		frame = append(frame, b...)
 	}
 	f.sendMu.Lock()
-	defer f.sendMu.Unlock()
-	// net.Buffers uses writev: one syscall per packet without joining.
-	bufs := make(net.Buffers, len(pkt))
-	for i, b := range pkt {
-		bufs[i] = b
+	if len(f.pending) >= maxPending {
+		f.sendMu.Unlock()
+		return fmt.Errorf("%w: send queue full", ErrFaceDown)
 	}
-	if _, err := bufs.WriteTo(c); err != nil {
-		return fmt.Errorf("%w: %w", ErrFaceDown, err)
+	f.pending = append(f.pending, frame)
+	if f.writing {
+		f.sendMu.Unlock()
+		return nil
 	}
-	return nil
+	f.writing = true
+	var werr error
+	for len(f.pending) > 0 {
+		batch := f.pending
+		f.pending = f.spare[:0]
+		f.sendMu.Unlock()
+
+		f.mu.Lock()
+		c := f.conn
+		f.mu.Unlock()
+		if c == nil {
+			werr = ErrFaceDown
+		} else {
+			bufs := net.Buffers(batch)
+			if _, err := bufs.WriteTo(c); err != nil && werr == nil {
+				werr = fmt.Errorf("%w: %w", ErrFaceDown, err)
+			}
+		}
+		clear(batch)
+
+		f.sendMu.Lock()
+		f.spare = batch[:0]
+	}
+	f.writing = false
+	f.sendMu.Unlock()
+	return werr
 }
 
 func (f *streamFace) isClosed() bool {
