@@ -14,6 +14,8 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	ndnio "github.com/named-data/ndnd/std/utils/io"
+
+	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
 // streamFace is an ndn.Face over a unix or TCP stream that survives the
@@ -308,11 +310,11 @@ func (f *streamFace) redial() net.Conn {
 //     allocate about 12 GiB (05 07 07 fe 31 30 30 30 30).
 //
 // So first, without allocating, we check that every TLV length inside the
-// packet's structured elements fits its parent (structureOK), then we parse
+// packet's structured elements fits its parent (security.WellFormed), then we parse
 // once under recover for whatever else may panic; ordinary parse errors are
 // left to the engine, which drops them itself. FuzzParsesSafely drives this.
 func parsesSafely(frame []byte) (ok bool) {
-	if !structureOK(frame, 0) {
+	if !security.WellFormed(frame) {
 		return false
 	}
 	defer func() {
@@ -326,71 +328,4 @@ func parsesSafely(frame []byte) (ok bool) {
 	}
 	_, _, _ = spec.ReadPacket(enc.NewWireView(pkt.LpPacket.Fragment))
 	return true
-}
-
-// containers are the TLV types whose value is itself a sequence of TLVs in
-// the packets the engine parses (NDN packet format v0.3, NDNLPv2).
-var containers = map[uint64]bool{
-	0x05: true, 0x06: true, 0x64: true, 0x50: true, // Interest, Data, LpPacket, Fragment
-	0x07: true, 0x1e: true, 0x1c: true, // Name, ForwardingHint, KeyLocator
-	0x2c: true, 0x16: true, 0x14: true, 0xfd: true, // InterestSignatureInfo, SignatureInfo, MetaInfo, ValidityPeriod
-	0x0320: true, // Nack
-}
-
-// structureOK checks that b is a sequence of whole TLVs, that each container
-// holds whole TLVs recursively, and that a HopLimit is one byte.
-func structureOK(b []byte, depth int) bool {
-	if depth > 8 {
-		return false
-	}
-	for len(b) > 0 {
-		t, v, n, ok := tlv(b)
-		if !ok {
-			return false
-		}
-		if t == 0x22 && len(v) != 1 { // HopLimit
-			return false
-		}
-		if containers[t] && !structureOK(v, depth+1) {
-			return false
-		}
-		b = b[n:]
-	}
-	return true
-}
-
-// tlv splits the first TLV of b: its type, value, and total length n; ok is
-// false if b is shorter than the TLV claims.
-func tlv(b []byte) (typ uint64, val []byte, n int, ok bool) {
-	t, n1 := varNum(b)
-	if n1 == 0 {
-		return 0, nil, 0, false
-	}
-	l, n2 := varNum(b[n1:])
-	if n2 == 0 || l > uint64(len(b)-n1-n2) {
-		return 0, nil, 0, false
-	}
-	n = n1 + n2 + int(l)
-	return t, b[n1+n2 : n], n, true
-}
-
-// varNum reads an NDN TLV var-number; n is 0 if b is too short.
-func varNum(b []byte) (v uint64, n int) {
-	if len(b) == 0 {
-		return 0, 0
-	}
-	switch x := b[0]; {
-	case x < 253:
-		return uint64(x), 1
-	case x == 253 && len(b) >= 3:
-		return uint64(b[1])<<8 | uint64(b[2]), 3
-	case x == 254 && len(b) >= 5:
-		return uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4]), 5
-	case x == 255 && len(b) >= 9:
-		for _, c := range b[1:9] {
-			v = v<<8 | uint64(c)
-		}
-		return v, 9
-	}
-	return 0, 0
 }

@@ -19,7 +19,6 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/object/storage"
 	sec "github.com/named-data/ndnd/std/security"
 	"github.com/named-data/ndnd/std/security/keychain"
@@ -223,7 +222,7 @@ func (id *Identity) SignCert(csr []byte, cfg *IssueConfig) ([]byte, error) {
 	if len(csr) > maxCertSize {
 		return nil, fmt.Errorf("%w: CSR is %d bytes, max %d", ErrInvalidCert, len(csr), maxCertSize)
 	}
-	data, covered, err := spec.Spec{}.ReadData(enc.NewBufferView(bytes.Clone(csr)))
+	data, covered, err := readData(bytes.Clone(csr))
 	if err != nil {
 		return nil, fmt.Errorf("%w: CSR: %w", ErrInvalidCert, err)
 	}
@@ -462,8 +461,14 @@ func decodeKeyFile(path string) ([]ndn.Signer, [][]byte, error) {
 
 // decodeEntries is ndnd's DecodeFile (TLV or PEM) plus bare base64, the
 // format ndn-cxx's ndnsec writes .cert files in.
-func decodeEntries(b []byte) ([]ndn.Signer, [][]byte, error) {
-	signers, certs, err := sec.DecodeFile(b)
+func decodeEntries(b []byte) (signers []ndn.Signer, certs [][]byte, err error) {
+	// ndnd's DecodeFile parses with its panicking parser (see WellFormed).
+	defer func() {
+		if r := recover(); r != nil {
+			signers, certs, err = nil, nil, fmt.Errorf("malformed key or certificate file: %v", r)
+		}
+	}()
+	signers, certs, err = sec.DecodeFile(b)
 	if err == nil && len(signers)+len(certs) > 0 {
 		return signers, certs, nil
 	}
@@ -667,7 +672,7 @@ func parseCert(wire []byte) (*certInfo, error) {
 		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidCert, len(wire), maxCertSize)
 	}
 	own := bytes.Clone(wire)
-	data, covered, err := spec.Spec{}.ReadData(enc.NewBufferView(own))
+	data, covered, err := readData(own)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCert, err)
 	}
