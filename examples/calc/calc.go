@@ -17,6 +17,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/rpc"
 	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
 	"github.com/ndn-invoke/ndn-invoke/rpc/status"
@@ -90,6 +91,27 @@ func Register(s *rpc.Server) error {
 			return SquareResponse{Y: r.X * r.X}, nil
 		}, rpc.MethodOptions{Public: true, CacheTTL: time.Minute, Idempotent: true, Description: "x²; public, cached for a minute"}),
 	)
+}
+
+// Start serves /example/calc on node (whose identity should be
+// /example/calc) with PolicyText, and returns once the forwarder routes it.
+// The caller shuts the server down.
+func Start(ctx context.Context, node *ndnx.Node) (*rpc.Server, error) {
+	policy, err := Policy()
+	if err != nil {
+		return nil, err
+	}
+	s, err := rpc.NewServer(node, rpc.ServerConfig{Service: name(Service), Version: "1.0.0", Policy: policy})
+	if err != nil {
+		return nil, err
+	}
+	if err := Register(s); err != nil {
+		return nil, err
+	}
+	if err := s.Start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Policy parses PolicyText.

@@ -14,11 +14,8 @@ import (
 	"strings"
 	"time"
 
-	enc "github.com/named-data/ndnd/std/encoding"
-
 	"github.com/ndn-invoke/ndn-invoke/examples/calc"
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
-	"github.com/ndn-invoke/ndn-invoke/rpc"
 )
 
 func main() {
@@ -60,19 +57,8 @@ func run() error {
 		return err
 	}
 	defer node.Close()
-	policy, err := calc.Policy()
+	s, err := calc.Start(ctx, node)
 	if err != nil {
-		return err
-	}
-	svc, _ := enc.NameFromStr(calc.Service)
-	s, err := rpc.NewServer(node, rpc.ServerConfig{Service: svc, Version: "1.0.0", Policy: policy})
-	if err != nil {
-		return err
-	}
-	if err := calc.Register(s); err != nil {
-		return err
-	}
-	if err := s.Start(ctx); err != nil {
 		return err
 	}
 	defer s.Close()

@@ -17,11 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	enc "github.com/named-data/ndnd/std/encoding"
-
 	"github.com/ndn-invoke/ndn-invoke/examples/calc"
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
-	"github.com/ndn-invoke/ndn-invoke/rpc"
 )
 
 func main() {
@@ -71,19 +68,8 @@ func run() error {
 	if fw != nil {
 		fmt.Printf("no forwarder was running: started one; clients use\n  export NDN_CLIENT_TRANSPORT=%s\n", fw.Transport())
 	}
-	policy, err := calc.Policy()
+	s, err := calc.Start(start, node)
 	if err != nil {
-		return err
-	}
-	svc, _ := enc.NameFromStr(calc.Service)
-	s, err := rpc.NewServer(node, rpc.ServerConfig{Service: svc, Version: "1.0.0", Policy: policy})
-	if err != nil {
-		return err
-	}
-	if err := calc.Register(s); err != nil {
-		return err
-	}
-	if err := s.Start(start); err != nil {
 		return err
 	}
 	fmt.Printf("serving %s as %s (Ctrl-C to stop)\n", calc.Service, node.Identity().CertName())
