@@ -430,6 +430,11 @@ func (c *Client) exchange(ctx context.Context, method enc.Name, params []byte, s
 	}
 	key, err := c.node.VerifyData(ctx, d)
 	if err != nil {
+		if ctx.Err() != nil {
+			// The deadline passed while we fetched the signer's
+			// certificate: that is the caller's deadline, not a bad reply.
+			return status.FromContextError(ctx.Err()), nil
+		}
 		return status.Newf(codes.Unauthenticated, "reply from %s: %v", method, err), nil
 	}
 	if err := c.checkSigner(key, method); err != nil {
@@ -532,6 +537,9 @@ func (c *Client) fetchJSON(ctx context.Context, svc enc.Name, what string, v any
 	key, err := c.node.VerifyData(ctx, d)
 	if err == nil {
 		err = c.checkSigner(key, name)
+	}
+	if err != nil && ctx.Err() != nil {
+		return status.FromContextError(ctx.Err())
 	}
 	if err != nil {
 		return status.Errorf(codes.Unauthenticated, "%s: %v", name, err)

@@ -405,3 +405,31 @@ func TestForgedCall(t *testing.T) {
 	require.Contains(t, string(d.Data.Content().Join()), "bad signature")
 	require.Zero(t, runs.Load())
 }
+
+// TestDeadlineDuringReplyVerification: when the caller's deadline passes
+// while the client fetches the reply signer's certificate, the call ends
+// with DeadlineExceeded (the caller's deadline), not Unauthenticated; an
+// unreachable certificate with time to spare is Unauthenticated. (Seen in
+// CI: a reply that arrived just before the deadline was reported as a bad
+// signature.)
+func TestDeadlineDuringReplyVerification(t *testing.T) {
+	// The service's certificate is issued by an intermediate that nobody
+	// serves, so verifying its replies waits on a fetch that never answers.
+	mid, err := ndntest.Anchor().Issue(ndntest.Prefix(t).Append(enc.NewGenericComponent("mid")), time.Hour)
+	require.NoError(t, err)
+	svcID, err := mid.Issue(ndntest.Prefix(t).Append(enc.NewGenericComponent("svc")), time.Hour)
+	require.NoError(t, err)
+	node := ndntest.Connect(t, ndnx.Config{Identity: svcID})
+	s, err := rpc.NewServer(node, rpc.ServerConfig{Service: svcID.Name()})
+	require.NoError(t, err)
+	addService(s)
+	require.NoError(t, s.Start(tctx(t, 5*time.Second)))
+	defer s.Close()
+	method := svcID.Name().String() + "/add"
+
+	c := client(t, "alice", rpc.ClientConfig{Retry: rpc.RetryPolicy{MaxAttempts: 1}})
+	err = c.Call(tctx(t, 400*time.Millisecond), method, addReq{1, 2}, nil, nil)
+	require.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
+	err = c.Call(tctx(t, 5*time.Second), method, addReq{1, 2}, nil, nil)
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
+}

@@ -302,6 +302,9 @@ func (c *Client) sessionExchange(ctx context.Context, sess *session.Session, met
 		if err == nil {
 			err = c.checkSigner(key, method)
 		}
+		if err != nil && ctx.Err() != nil {
+			return status.FromContextError(ctx.Err()), nil
+		}
 		if err != nil {
 			return status.Newf(codes.Unauthenticated, "reply from %s: %v", method, err), nil
 		}
