@@ -1,6 +1,7 @@
 package session
 
 import (
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -320,25 +321,38 @@ func (s *Session) Seal(aad, plaintext []byte, seq uint64) ([]byte, error) {
 	if seq == 0 {
 		return nil, ErrInvalidSeq
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, ErrSessionClosed
-	}
-	key := s.sendSeal
-	s.mu.Unlock()
-	defer clear(key[:])
-
-	aead, err := chacha20poly1305.New(key[:])
-	if err != nil { // unreachable: the key is 32 bytes
-		return nil, fmt.Errorf("session: %w", err)
+	aead, tag, err := s.aead(true)
+	if err != nil {
+		return nil, err
 	}
 	var nonce [chacha20poly1305.NonceSize]byte
-	binary.BigEndian.PutUint32(nonce[:4], s.sendTag)
+	binary.BigEndian.PutUint32(nonce[:4], tag)
 	binary.BigEndian.PutUint64(nonce[4:], seq)
 	out := make([]byte, 8, SealOverhead+len(plaintext))
 	binary.BigEndian.PutUint64(out, seq)
 	return aead.Seal(out, nonce[:], plaintext, aad), nil
+}
+
+// aead returns the cipher for our sending (send) or the peer's sending
+// direction and that direction's nonce tag. The key is copied under the
+// lock and erased once the cipher holds it. Errors: ErrSessionClosed.
+func (s *Session) aead(send bool) (cipher.AEAD, uint32, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, 0, ErrSessionClosed
+	}
+	key, tag := s.recvSeal, s.recvTag
+	if send {
+		key, tag = s.sendSeal, s.sendTag
+	}
+	s.mu.Unlock()
+	defer clear(key[:])
+	a, err := chacha20poly1305.New(key[:])
+	if err != nil { // unreachable: the key is 32 bytes
+		return nil, 0, fmt.Errorf("session: %w", err)
+	}
+	return a, tag, nil
 }
 
 // Open decrypts a payload the peer sealed with Seal and the same aad. It
@@ -352,21 +366,12 @@ func (s *Session) Open(aad, sealed []byte) ([]byte, error) {
 	if len(sealed) < SealOverhead {
 		return nil, ErrOpen
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, ErrSessionClosed
-	}
-	key := s.recvSeal
-	s.mu.Unlock()
-	defer clear(key[:])
-
-	aead, err := chacha20poly1305.New(key[:])
-	if err != nil { // unreachable: the key is 32 bytes
-		return nil, fmt.Errorf("session: %w", err)
+	aead, tag, err := s.aead(false)
+	if err != nil {
+		return nil, err
 	}
 	var nonce [chacha20poly1305.NonceSize]byte
-	binary.BigEndian.PutUint32(nonce[:4], s.recvTag)
+	binary.BigEndian.PutUint32(nonce[:4], tag)
 	copy(nonce[4:], sealed[:8])
 	pt, err := aead.Open(nil, nonce[:], sealed[8:], aad)
 	if err != nil {
