@@ -527,8 +527,11 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func cmdDescribe(args []string, out, stderr io.Writer) error {
-	o, fs, err := parseRPC("describe", args, 1, 1, out)
+// serviceCommand parses `CMD SERVICE` and its flags, connects, and runs f;
+// describe and health share it.
+func serviceCommand(cmd string, args []string, out, stderr io.Writer,
+	f func(ctx context.Context, o *rpcOptions, s *rpcSession, svc enc.Name) error) error {
+	o, fs, err := parseRPC(cmd, args, 1, 1, out)
 	if err != nil {
 		return err
 	}
@@ -543,6 +546,16 @@ func cmdDescribe(args []string, out, stderr io.Writer) error {
 		return err
 	}
 	defer s.node.Close()
+	return f(ctx, o, s, svc)
+}
+
+func cmdDescribe(args []string, out, stderr io.Writer) error {
+	return serviceCommand("describe", args, out, stderr, func(ctx context.Context, o *rpcOptions, s *rpcSession, svc enc.Name) error {
+		return describe(ctx, o, s, svc, out)
+	})
+}
+
+func describe(ctx context.Context, o *rpcOptions, s *rpcSession, svc enc.Name, out io.Writer) error {
 	d, err := s.client.Describe(ctx, svc)
 	if err != nil {
 		return rpcExit(err, "")
@@ -612,21 +625,12 @@ type healthReport struct {
 }
 
 func cmdHealth(args []string, out, stderr io.Writer) error {
-	o, fs, err := parseRPC("health", args, 1, 1, out)
-	if err != nil {
-		return err
-	}
-	svc, err := parseName("SERVICE", fs.Arg(0), 1)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := commandContext(o.timeout)
-	defer cancel()
-	s, err := connect(ctx, o, keychainOrDefault(o), nil, false, stderr)
-	if err != nil {
-		return err
-	}
-	defer s.node.Close()
+	return serviceCommand("health", args, out, stderr, func(ctx context.Context, o *rpcOptions, s *rpcSession, svc enc.Name) error {
+		return health(ctx, o, s, svc, out)
+	})
+}
+
+func health(ctx context.Context, o *rpcOptions, s *rpcSession, svc enc.Name, out io.Writer) error {
 	h, err := s.client.Health(ctx, svc)
 	unhealthy := &exitError{code: exitRPC + int(codes.Unavailable)}
 	if err != nil {
