@@ -18,6 +18,16 @@ import (
 	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
+type requestKey struct{}
+
+// RequestFromContext returns the Request being served, from the ctx the
+// Server passes to handlers (typed Unary handlers use it to learn the
+// caller). ok is false outside a handler.
+func RequestFromContext(ctx context.Context) (req *Request, ok bool) {
+	req, ok = ctx.Value(requestKey{}).(*Request)
+	return req, ok
+}
+
 // Request is one decoded call as a Handler sees it. It is read-only for the
 // handler and valid only until the handler returns.
 type Request struct {

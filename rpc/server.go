@@ -433,7 +433,7 @@ func runHandler(ctx context.Context, h Handler, req *Request) (resp *Response, e
 			resp, err = nil, status.Errorf(codes.Internal, "handler panicked: %v", r)
 		}
 	}()
-	return h.ServeRPC(ctx, req)
+	return h.ServeRPC(context.WithValue(ctx, requestKey{}, req), req)
 }
 
 // encodeResult builds the Response TLV; large payloads become objects.

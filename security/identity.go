@@ -222,7 +222,7 @@ func (id *Identity) SignCert(csr []byte, cfg *IssueConfig) ([]byte, error) {
 	if len(csr) > maxCertSize {
 		return nil, fmt.Errorf("%w: CSR is %d bytes, max %d", ErrInvalidCert, len(csr), maxCertSize)
 	}
-	data, covered, err := readData(bytes.Clone(csr))
+	data, covered, err := ReadData(bytes.Clone(csr))
 	if err != nil {
 		return nil, fmt.Errorf("%w: CSR: %w", ErrInvalidCert, err)
 	}
@@ -672,7 +672,7 @@ func parseCert(wire []byte) (*certInfo, error) {
 		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidCert, len(wire), maxCertSize)
 	}
 	own := bytes.Clone(wire)
-	data, covered, err := readData(own)
+	data, covered, err := ReadData(own)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCert, err)
 	}

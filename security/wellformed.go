@@ -21,9 +21,11 @@ import (
 // before handing them to ndnd's parser.
 func WellFormed(b []byte) bool { return structureOK(b, 0) }
 
-// readData is ndnd's ReadData on untrusted bytes: structure checked first,
-// panics turned into errors.
-func readData(b []byte) (d ndn.Data, covered enc.Wire, err error) {
+// ReadData is ndnd's ReadData for untrusted bytes: the TLV structure is
+// checked first (WellFormed) and a panic in ndnd's parser becomes an error,
+// so hostile input cannot crash or balloon the caller. It returns the Data
+// and the part its signature covers.
+func ReadData(b []byte) (d ndn.Data, covered enc.Wire, err error) {
 	if !WellFormed(b) {
 		return nil, nil, fmt.Errorf("malformed TLV structure")
 	}

@@ -30,7 +30,7 @@ func TestWellFormed(t *testing.T) {
 func TestReadDataBomb(t *testing.T) {
 	var m1, m2 runtime.MemStats
 	runtime.ReadMemStats(&m1)
-	if _, _, err := readData([]byte("\x06\x07\x07\xfe10000")); err == nil {
+	if _, _, err := ReadData([]byte("\x06\x07\x07\xfe10000")); err == nil {
 		t.Fatal("want an error")
 	}
 	runtime.ReadMemStats(&m2)

@@ -39,6 +39,7 @@ var (
 	bucketData  = []byte("data")
 	bucketCache = []byte("cache")
 	bucketMeta  = []byte("meta")
+	bucketRecs  = []byte("records")
 
 	metaFormat  = []byte("format")
 	metaPackets = []byte("packets")
@@ -106,6 +107,8 @@ const (
 	opDelete
 	opDeletePrefix
 	opPurge
+	opPutRecord
+	opDeleteRecord
 )
 
 type writeReq struct {
@@ -178,12 +181,12 @@ func Open(dir string, cfg Config) (*Store, error) {
 func (s *Store) init() error {
 	fresh := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		fresh = tx.Bucket(bucketData) == nil || tx.Bucket(bucketCache) == nil || tx.Bucket(bucketMeta) == nil
+		fresh = tx.Bucket(bucketData) == nil || tx.Bucket(bucketCache) == nil || tx.Bucket(bucketMeta) == nil || tx.Bucket(bucketRecs) == nil
 		return nil
 	})
 	if err == nil && fresh {
 		err = s.db.Update(func(tx *bolt.Tx) error {
-			for _, name := range [][]byte{bucketData, bucketCache, bucketMeta} {
+			for _, name := range [][]byte{bucketData, bucketCache, bucketMeta, bucketRecs} {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
 				}
@@ -551,7 +554,7 @@ func (s *Store) commit(batch []*writeReq) {
 	var packets, nbytes uint64
 	var evicted int
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		data, cache, meta := tx.Bucket(bucketData), tx.Bucket(bucketCache), tx.Bucket(bucketMeta)
+		data, cache, meta, recs := tx.Bucket(bucketData), tx.Bucket(bucketCache), tx.Bucket(bucketMeta), tx.Bucket(bucketRecs)
 		packets, nbytes = getU64(meta, metaPackets), getU64(meta, metaBytes)
 		// dataDel removes k from the durable bucket, keeping the counters.
 		dataDel := func(k []byte) (bool, error) {
@@ -615,6 +618,17 @@ func (s *Store) commit(batch []*writeReq) {
 						}
 					}
 					results[i].n += len(keys)
+				}
+			case opPutRecord:
+				if err := recs.Put(w.key, w.rec); err != nil {
+					return err
+				}
+			case opDeleteRecord:
+				if recs.Get(w.key) != nil {
+					results[i].n = 1
+				}
+				if err := recs.Delete(w.key); err != nil {
+					return err
 				}
 			case opPurge:
 				var keys [][]byte

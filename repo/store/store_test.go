@@ -624,3 +624,45 @@ func TestDiskFull(t *testing.T) {
 	acked = full2
 	check(s)
 }
+
+func TestRecords(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range []string{"job/2", "job/1", "prefix/a"} {
+		if err := s.PutRecord(ctx, k, []byte("v-"+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutRecord(ctx, "", nil); !errors.Is(err, ErrInvalidName) {
+		t.Fatalf("empty key: %v", err)
+	}
+	if err := s.DeleteRecord(ctx, "job/9"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete missing: %v", err)
+	}
+	if err := s.DeleteRecord(ctx, "job/2"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(dir, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got []string
+	if err := s.Records("job/", func(k string, v []byte) bool { got = append(got, k+"="+string(v)); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "job/1=v-job/1" {
+		t.Fatalf("records after reopen: %q", got)
+	}
+	if v, err := s.Record("prefix/a"); err != nil || string(v) != "v-prefix/a" {
+		t.Fatalf("Record: %q %v", v, err)
+	}
+	if st := s.Stats(); st.Packets != 0 {
+		t.Fatalf("records counted as packets: %+v", st)
+	}
+}
