@@ -34,6 +34,9 @@ Usage:
   ndn-invoke describe SERVICE                  show a service's methods and request shapes
   ndn-invoke health SERVICE                    print SERVING or NOT_SERVING (exit 0 or 78)
   ndn-invoke list                              list the services the local forwarder reaches
+  ndn-invoke fetch NAME [-o FILE]              fetch a segmented object (newest version), verified
+  ndn-invoke repo insert|delete|list|status|join|leave|stats --repo PREFIX ...
+                                               command a repo (ndn-repo); see ndn-invoke repo help
   ndn-invoke forwarder [--dir DIR]             run an NDN forwarder (ndnd) until interrupted
   ndn-invoke key anchor NAME [--out FILE]      make a trust anchor (self-signed) in the keychain
   ndn-invoke key issue NAME --issuer NAME      make a key for NAME certified by an identity in the keychain
@@ -102,6 +105,10 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 		return cmdHealth(args[1:], out, stderr)
 	case "list":
 		return cmdList(args[1:], out, stderr)
+	case "fetch":
+		return cmdFetch(args[1:], out, stderr)
+	case "repo":
+		return cmdRepo(args[1:], out, stderr)
 	case "forwarder":
 		return cmdForwarder(args[1:], out)
 	case "key":
@@ -113,6 +120,14 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 		fmt.Fprintln(out, "ndn-invoke (dev), on ndnd v1.5.3")
 		return nil
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[1] == "repo" {
+			fmt.Fprint(out, repoHelp)
+			return nil
+		}
+		if len(args) > 1 && args[1] == "fetch" {
+			fmt.Fprint(out, fetchHelp)
+			return nil
+		}
 		if len(args) > 1 && args[1] != "forwarder" && args[1] != "key" && args[1] != "version" {
 			if _, ok := rpcHelps[args[1]]; !ok {
 				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list)", errUsage, args[1])

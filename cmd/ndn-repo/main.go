@@ -1,14 +1,23 @@
-// Command ndn-repo is the repo daemon. In this release it attaches to the
-// local forwarder — starting an embedded one under --data-dir when none
-// answers, and printing the transport to use — and serves its identity's
-// certificate until SIGINT/SIGTERM. Durable storage and the repo command
-// protocols arrive with the repo package (issue #5).
+// Command ndn-repo is the repo daemon: a durable store of signed NDN Data
+// that it serves on the network (exact name, CanBePrefix, MustBeFresh, RDR
+// metadata for segmented objects), filled by signed commands — its own
+// (ndn-invoke repo ...), ndnd repo's RepoCmd and the ndn-python-repo
+// protocol — and by the SVS sync groups it joins.
+//
+// It attaches to the local forwarder, or starts an embedded one under
+// --data-dir when none answers and prints the transport to use, and runs
+// until SIGINT/SIGTERM, then shuts down gracefully. See --help and
+// --sample-config.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,33 +25,71 @@ import (
 	"time"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/repo"
+	"github.com/ndn-invoke/ndn-invoke/repo/store"
+	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
 		fmt.Fprintln(os.Stderr, "ndn-repo:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	dataDir := flag.String("data-dir", filepath.Join(os.TempDir(), "ndn-repo"), "data directory (an embedded forwarder lives in DIR/fw)")
-	kc := flag.String("keychain", "", "keychain holding the repo's identity (dir://PATH)")
-	idName := flag.String("identity", "", "identity in the keychain (default: the only one)")
-	anchor := flag.String("anchor", "", "trust anchor certificate file")
-	flag.Parse()
+func run(args []string) error {
+	c, done, err := loadConfig(args)
+	if err != nil || done {
+		return err
+	}
+	prefix, err := repo.ParseName(c.Name)
+	if err != nil || len(prefix) == 0 {
+		return fmt.Errorf("bad repo name %q", c.Name)
+	}
+	idName, err := repo.ParseName(c.Identity)
+	if err != nil {
+		return fmt.Errorf("bad identity %q", c.Identity)
+	}
+	var policy *security.Policy
+	if c.PolicyFile != "" {
+		b, err := os.ReadFile(c.PolicyFile)
+		if err != nil {
+			return err
+		}
+		if policy, err = security.ParsePolicy(string(b)); err != nil {
+			return fmt.Errorf("%s: %w", c.PolicyFile, err)
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := ndnx.Config{Keychain: *kc, IdentityName: *idName}
-	if *anchor != "" {
-		cfg.AnchorFiles = []string{*anchor}
+
+	// The store first: a locked or unwritable data directory is the most
+	// likely mistake, and needs no network to report.
+	scfg := store.DefaultConfig()
+	if c.CacheMaxBytes > 0 {
+		scfg.CacheMaxBytes = c.CacheMaxBytes
 	}
-	start, cancel := context.WithTimeout(ctx, 30*time.Second)
-	node, fw, err := ndnx.ConnectOrStart(start, cfg, ndnx.ForwarderConfig{Dir: filepath.Join(*dataDir, "fw")})
-	cancel()
+	if c.CacheTTL > 0 {
+		scfg.CacheTTL = c.CacheTTL
+	}
+	scfg.Logger = logger
+	st, err := store.Open(filepath.Join(c.StorageDir, "store"), scfg)
 	if err != nil {
 		return err
+	}
+	defer st.Close()
+
+	ncfg := ndnx.Config{Keychain: c.Keychain, IdentityName: idName.String(), AnchorFiles: c.TrustAnchors, Logger: logger}
+	start, cancel := context.WithTimeout(ctx, 30*time.Second)
+	node, fw, err := ndnx.ConnectOrStart(start, ncfg, ndnx.ForwarderConfig{Dir: filepath.Join(c.StorageDir, "fw")})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w\n(the repo signs with identity %s from %s: make it with\n  ndn-invoke key issue %s --issuer <anchor identity> --keychain %s)", err, idName, c.Keychain, idName, c.Keychain)
 	}
 	defer func() {
 		node.Close()
@@ -50,24 +97,78 @@ func run() error {
 			fw.Stop() // the current one, after restarts
 		}
 	}()
+	fwp := &fw
+
+	rcfg := repo.Config{Prefix: prefix, Policy: policy, VerifyData: c.VerifyData, MaxJobs: c.MaxJobs, Logger: logger}
+	fronts, hook := frontEnds(c)
+	rcfg.OnGroupPublication = hook
+	r, err := repo.New(node, st, rcfg)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	start, cancel = context.WithTimeout(ctx, 30*time.Second)
+	err = r.Start(start)
+	cancel()
+	if err != nil {
+		return err
+	}
+	for _, f := range fronts {
+		closeFront, err := f(ctx, node, r)
+		if err != nil {
+			return err
+		}
+		defer closeFront()
+	}
+
 	if fw != nil {
 		fmt.Printf("no forwarder was running: started one (pid %d); clients use\n  export NDN_CLIENT_TRANSPORT=%s\n", fw.Pid(), fw.Transport())
 	} else {
 		fmt.Printf("using forwarder at %s\n", node.Transport())
 	}
-	if id := node.Identity(); id != nil {
-		fmt.Printf("identity %s\n", id.CertName())
+	stats := st.Stats()
+	fmt.Printf("repo %s ready: %d packets (%d bytes) in %s; identity %s\n", prefix, stats.Packets, stats.Bytes, c.StorageDir, node.Identity().CertName())
+
+	if c.Metrics != "" {
+		ln, err := net.Listen("tcp", c.Metrics)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			_ = r.WriteMetrics(w)
+		})
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		served := make(chan struct{})
+		go func() { defer close(served); _ = srv.Serve(ln) }()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+			<-served
+		}()
+		fmt.Printf("metrics at http://%s/metrics\n", ln.Addr())
 	}
-	fmt.Println("storage and repo commands are not in this release (issue #5); Ctrl-C to stop")
+	fmt.Println("Ctrl-C to stop")
+
+	err = superviseForwarder(ctx, fwp)
+	fmt.Fprintln(os.Stderr, "ndn-repo: shutting down")
+	return err
+}
+
+// superviseForwarder waits for ctx, restarting the embedded forwarder (if
+// we started one) when it exits: ndnd v1.5.3's forwarder panics on some
+// malformed packets (fw/defn/zz_generated.go:695, a zero-length HopLimit),
+// so one bad packet would otherwise take the host's NDN down. Our Node
+// reconnects and re-registers on its own once it is back.
+func superviseForwarder(ctx context.Context, fwp **ndnx.Forwarder) error {
+	fw := *fwp
 	if fw == nil {
 		<-ctx.Done()
 		return nil
 	}
-	// Keep the embedded forwarder up: ndnd v1.5.3's forwarder panics on some
-	// malformed packets (fw/defn/zz_generated.go:695, a zero-length
-	// HopLimit), so one bad packet would otherwise take the host's NDN down.
-	// Our Node reconnects and re-registers on its own once it is back.
-	fwCfg := ndnx.ForwarderConfig{Dir: filepath.Join(*dataDir, "fw"), UDPPort: fw.UDPPort()}
+	fwCfg := ndnx.ForwarderConfig{Dir: filepath.Dir(fw.LogFile()), UDPPort: fw.UDPPort()}
 	for restarts := 0; ; restarts++ {
 		select {
 		case <-ctx.Done():
@@ -84,6 +185,6 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("restart embedded forwarder: %w", err)
 		}
-		fw = next
+		fw, *fwp = next, next // the caller's deferred Stop must see the current process
 	}
 }
