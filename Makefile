@@ -55,8 +55,11 @@ demo-security: build
 
 # Side by side in one run: ndn-invoke (Ed25519 per packet, session-signed,
 # sealed, cached) against gRPC-go over TLS; prints a table, writes JSON.
+# Then the repo: durable inserts against the bare store, and a 100 MiB
+# object from the repo against ndnd cat <- ndnd put.
 bench: $(BIN)/ndnd
 	cd bench && $(GO) run ./cmd/compare --out results.json
+	cd bench && $(GO) run ./cmd/repo --out repo-results.json
 
 # Micro-benchmarks of the packages (signing, verification, codecs, ...).
 bench-micro: $(BIN)/ndnd

@@ -115,3 +115,17 @@ func TestPercentile(t *testing.T) {
 		t.Error("percentile of nothing is not 0")
 	}
 }
+
+// TestRepoSmoke runs the repo benchmark small, so `make test` keeps it
+// working.
+func TestRepoSmoke(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := RunRepo(ctx, RepoConfig{ObjectMiB: 2, Puts: 200, Writers: 4, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CatFromRepoMBps <= 0 || res.CommandPutsPerSec <= 0 || res.InsertPktsPerSec <= 0 {
+		t.Fatalf("missing figures: %+v", res)
+	}
+}

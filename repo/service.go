@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -268,16 +269,39 @@ func (h *handlers) put(ctx context.Context, req PutRequest) (PutResponse, error)
 			return PutResponse{}, err
 		}
 	}
-	stored := 0
+	// Store concurrently so the packets share group commits; each is
+	// durable when its PutData returns, and the reply waits for all.
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		stored  int
+		failure error
+	)
+	sem := make(chan struct{}, 32)
 	for i, w := range req.Packets {
-		var register enc.Name
-		if i == len(req.Packets)-1 {
-			register = reg[0]
-		}
-		if err := h.r.PutData(ctx, w, register); err != nil {
-			return PutResponse{Stored: stored}, h.result("put", fmt.Errorf("packet %d (%s): %w", i, names[i], err))
-		}
-		stored++
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() { // owned: waited for below
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := h.r.PutData(ctx, w, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if failure == nil {
+					failure = fmt.Errorf("packet %d (%s): %w", i, names[i], err)
+				}
+				return
+			}
+			stored++
+		}()
+	}
+	wg.Wait()
+	if failure == nil && len(reg[0]) > 0 {
+		failure = h.r.serve(ctx, reg[0], true)
+	}
+	if failure != nil {
+		return PutResponse{Stored: stored}, h.result("put", failure)
 	}
 	return PutResponse{Stored: stored}, h.result("put", nil)
 }
