@@ -4,7 +4,7 @@ FUZZTIME ?= 30s
 BIN      := $(CURDIR)/bin
 export NDND_BIN := $(BIN)/ndnd
 
-.PHONY: all build test fuzz lint vuln generate tidy demo demo-security bench bench-micro clean
+.PHONY: all build test fuzz lint vuln generate tidy demo demo-security demo-repo bench bench-micro clean
 
 all: build
 
@@ -50,6 +50,10 @@ demo: build
 
 # The security walk-through: accepted, replayed, forged, uncertified,
 # expired and policy-denied requests.
+# The repo: ndnd put -> ndn-invoke repo insert -> ndnd cat after restarts.
+demo-repo: build
+	bash scripts/demo-repo.sh
+
 demo-security: build
 	$(GO) run ./examples/hello/cmd/hello
 
