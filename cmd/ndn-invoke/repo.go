@@ -16,6 +16,7 @@ import (
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/repo"
 	"github.com/ndn-invoke/ndn-invoke/rpc"
+	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
 const fetchHelp = `Usage: ndn-invoke fetch NAME [-o FILE] [flags]
@@ -110,6 +111,9 @@ func cmdFetch(args []string, out, stderr io.Writer) error {
 		}
 	}
 	if err != nil {
+		if errors.Is(err, security.ErrUnauthenticated) && !*insecure {
+			return fmt.Errorf("fetch %s: %w\n(data signed only with a digest, as `ndnd put` makes it, cannot be verified: add --insecure to accept it)", name, err)
+		}
 		return fmt.Errorf("fetch %s: %w", name, err)
 	}
 	if isTerminal(stderr) {

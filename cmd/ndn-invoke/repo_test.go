@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	"github.com/named-data/ndnd/std/object"
+	"github.com/stretchr/testify/require"
+
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/ndn/ndntest"
+	"github.com/ndn-invoke/ndn-invoke/repo"
+	"github.com/ndn-invoke/ndn-invoke/repo/store"
+)
+
+// TestRepoAndFetch drives `repo insert|list|status|stats|delete` and
+// `fetch` against an in-process repo on the test forwarder.
+func TestRepoAndFetch(t *testing.T) {
+	callerEnv(t)
+	id := ndntest.Identity(t, "repo")
+	node := ndntest.Connect(t, ndnx.Config{Identity: id})
+	st, err := store.Open(t.TempDir(), store.DefaultConfig())
+	require.NoError(t, err)
+	defer st.Close()
+	r, err := repo.New(node, st, repo.Config{Prefix: id.Name()})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	require.NoError(t, r.Start(ctx))
+	defer r.Close()
+
+	producer := ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "producer")})
+	require.NoError(t, producer.ServeObjects(ctx))
+	name := producer.ObjectPrefix().Append(enc.NewGenericComponent("file"))
+	content := make([]byte, 100_000)
+	_, _ = rand.Read(content)
+	_, err = object.Produce(ndn.ProduceArgs{Name: name.Append(enc.NewVersionComponent(7)), Content: enc.Wire{bytes.Clone(content)}},
+		producer.Store(), producer.Identity().Signer())
+	require.NoError(t, err)
+
+	rp := id.Name().String()
+	code, out, errOut := invoke(t, "", "repo", "insert", name.String(), "--repo", rp, "--json")
+	require.Equal(t, 0, code, errOut)
+	var j repo.JobStatus
+	require.NoError(t, json.Unmarshal([]byte(out), &j))
+	require.Equal(t, "done", j.State)
+	require.Equal(t, j.Total, j.Packets)
+
+	code, out, errOut = invoke(t, "", "repo", "status", j.ID, "--repo", rp)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "done")
+	code, out, _ = invoke(t, "", "repo", "list", name.String(), "--repo", rp)
+	require.Equal(t, 0, code)
+	require.Equal(t, int(j.Packets), strings.Count(out, "\n"))
+	producer.Close()
+
+	file := filepath.Join(t.TempDir(), "out.bin")
+	code, _, errOut = invoke(t, "", "fetch", name.String(), "-o", file)
+	require.Equal(t, 0, code, errOut)
+	got, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(content, got))
+
+	code, out, errOut = invoke(t, "", "repo", "delete", name.String(), "--prefix", "--repo", rp)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "deleted")
+	code, _, errOut = invoke(t, "", "repo", "status", "no-such-job", "--repo", rp)
+	require.Equal(t, exitRPC+5, code, errOut) // NotFound
+	require.Contains(t, errOut, "NotFound")
+	code, _, errOut = invoke(t, "", "repo", "insert", "/x")
+	require.Equal(t, 2, code, errOut) // no --repo
+	code, _, _ = invoke(t, "", "repo", "frobnicate", "--repo", rp)
+	require.Equal(t, 2, code)
+}
