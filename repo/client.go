@@ -94,6 +94,13 @@ func (c *Client) Put(ctx context.Context, packets [][]byte, register enc.Name) (
 	return resp.Stored, err
 }
 
+// PutCache stores Data packets as cache entries living ttl (see PutRequest).
+func (c *Client) PutCache(ctx context.Context, packets [][]byte, ttl time.Duration) (int, error) {
+	var resp PutResponse
+	err := c.call(ctx, "put", PutRequest{Packets: packets, CacheTTLMs: max(ttl.Milliseconds(), 1)}, &resp)
+	return resp.Stored, err
+}
+
 // Delete removes a packet, or with prefix every packet under name.
 func (c *Client) Delete(ctx context.Context, name enc.Name, prefix bool) (int, error) {
 	var resp DeleteResponse

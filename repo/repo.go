@@ -324,6 +324,21 @@ func (r *Repo) PutData(ctx context.Context, wire []byte, register enc.Name) erro
 	return nil
 }
 
+// PutCache stores one Data packet as a cache entry that expires after ttl
+// (the store's default when ttl <= 0) and may be evicted, least recently
+// used first, when the cache outgrows its byte bound; durable packets are
+// never evicted for it. Errors as PutData.
+func (r *Repo) PutCache(ctx context.Context, wire []byte, ttl time.Duration) error {
+	if r.isClosed() {
+		return ErrClosed
+	}
+	name, _, err := securityReadData(wire)
+	if err != nil {
+		return err
+	}
+	return r.st.Put(ctx, name, wire, store.PutOptions{Cache: true, TTL: ttl})
+}
+
 // Delete removes the packet named name, or with prefix every packet under
 // it, and returns how many entries went. Errors: store.ErrNotFound (exact
 // name not stored), store.ErrInvalidName (empty prefix), store.ErrIO,

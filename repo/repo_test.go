@@ -184,6 +184,16 @@ func TestServeSemantics(t *testing.T) {
 	require.Equal(t, base.Append(enc.NewVersionComponent(2)).String(), get(base, true, true).String())
 	require.Equal(t, base.Append(enc.NewVersionComponent(1)).String(), get(base.Append(enc.NewVersionComponent(1)), false, false).String())
 
+	// Cache entries: served like durable ones, counted apart.
+	cached := mk(4, time.Hour)
+	n, err := c.PutCache(ctx, [][]byte{cached}, time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, base.Append(enc.NewVersionComponent(4)).String(), get(base.Append(enc.NewVersionComponent(4)), false, false).String())
+	st := f.st.Stats()
+	require.EqualValues(t, 3, st.Packets)
+	require.EqualValues(t, 1, st.CachePackets)
+
 	// A name not stored: no answer (the Interest times out).
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()

@@ -54,10 +54,14 @@ type StatusRequest struct {
 	ID string `json:"id"`
 }
 
-// PutRequest carries Data packets (wire bytes) to store as they are.
+// PutRequest carries Data packets (wire bytes) to store as they are. With
+// CacheTTLMs they become cache entries (kept apart from durable data,
+// expiring after that many milliseconds, evicted least recently used first
+// when the cache is full) instead of durable packets.
 type PutRequest struct {
-	Packets  [][]byte `json:"packets"`
-	Register string   `json:"register,omitempty"`
+	Packets    [][]byte `json:"packets"`
+	Register   string   `json:"register,omitempty"`
+	CacheTTLMs int64    `json:"cache_ttl_ms,omitempty"`
 }
 
 // PutResponse reports how many packets were stored.
@@ -284,7 +288,12 @@ func (h *handlers) put(ctx context.Context, req PutRequest) (PutResponse, error)
 		go func() { // owned: waited for below
 			defer wg.Done()
 			defer func() { <-sem }()
-			err := h.r.PutData(ctx, w, nil)
+			var err error
+			if req.CacheTTLMs > 0 {
+				err = h.r.PutCache(ctx, w, time.Duration(req.CacheTTLMs)*time.Millisecond)
+			} else {
+				err = h.r.PutData(ctx, w, nil)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
