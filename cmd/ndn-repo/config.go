@@ -40,6 +40,8 @@ repo:
   # front ends for other repos' clients
   ndnd_protocol: true
   pyrepo_protocol: true
+  # answer unsigned ndn-python-repo status checks (NDNts sends them so)
+  pyrepo_public_status: true
   # cache entries (repo/store): byte bound and default lifetime
   cache_max_bytes: 268435456
   cache_ttl: 1h
@@ -55,19 +57,20 @@ type fileConfig struct {
 
 // daemonConfig is the daemon's settings, from the file and then flags.
 type daemonConfig struct {
-	Name           string        `yaml:"name"`
-	StorageDir     string        `yaml:"storage_dir"`
-	Keychain       string        `yaml:"keychain"`
-	Identity       string        `yaml:"identity"`
-	TrustAnchors   []string      `yaml:"trust_anchors"`
-	PolicyFile     string        `yaml:"policy_file"`
-	VerifyData     bool          `yaml:"verify_data"`
-	Metrics        string        `yaml:"metrics"`
-	NdndProtocol   *bool         `yaml:"ndnd_protocol"`
-	PyrepoProtocol *bool         `yaml:"pyrepo_protocol"`
-	CacheMaxBytes  int64         `yaml:"cache_max_bytes"`
-	CacheTTL       time.Duration `yaml:"cache_ttl"`
-	MaxJobs        int           `yaml:"max_jobs"`
+	Name               string        `yaml:"name"`
+	StorageDir         string        `yaml:"storage_dir"`
+	Keychain           string        `yaml:"keychain"`
+	Identity           string        `yaml:"identity"`
+	TrustAnchors       []string      `yaml:"trust_anchors"`
+	PolicyFile         string        `yaml:"policy_file"`
+	VerifyData         bool          `yaml:"verify_data"`
+	Metrics            string        `yaml:"metrics"`
+	NdndProtocol       *bool         `yaml:"ndnd_protocol"`
+	PyrepoProtocol     *bool         `yaml:"pyrepo_protocol"`
+	PyrepoPublicStatus *bool         `yaml:"pyrepo_public_status"`
+	CacheMaxBytes      int64         `yaml:"cache_max_bytes"`
+	CacheTTL           time.Duration `yaml:"cache_ttl"`
+	MaxJobs            int           `yaml:"max_jobs"`
 }
 
 type stringList []string

@@ -100,7 +100,7 @@ func run(args []string) error {
 	fwp := &fw
 
 	rcfg := repo.Config{Prefix: prefix, Policy: policy, VerifyData: c.VerifyData, MaxJobs: c.MaxJobs, Logger: logger}
-	fronts, hook := frontEnds(c)
+	fronts, hook := frontEnds(c, logger)
 	rcfg.OnGroupPublication = hook
 	r, err := repo.New(node, st, rcfg)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/ndn/ndntest"
 	"github.com/ndn-invoke/ndn-invoke/repo"
+	"github.com/ndn-invoke/ndn-invoke/repo/pyrepo"
 	"github.com/ndn-invoke/ndn-invoke/repo/store"
 	"github.com/ndn-invoke/ndn-invoke/rpc"
 	"github.com/ndn-invoke/ndn-invoke/security"
@@ -326,4 +327,36 @@ func signData(id *security.Identity, name enc.Name, content []byte) ([]byte, err
 		return nil, err
 	}
 	return d.Wire.Join(), nil
+}
+
+// TestPyrepoClientThroughDaemon: a client speaking the ndn-python-repo
+// protocol inserts a packet into the daemon and checks its status.
+func TestPyrepoClientThroughDaemon(t *testing.T) {
+	d := newDomain(t)
+	dm := startDaemon(t, d, t.TempDir())
+	node := connectTo(t, dm.transport, d, d.user)
+	defer node.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	name := mustName("/test/user/py/one")
+	wire, err := signData(d.user, name, []byte("from a python-repo client"))
+	require.NoError(t, err)
+	require.NoError(t, node.Handle(name, func(_ context.Context, in *ndnx.Incoming) { _ = in.Reply(enc.Wire{wire}) }))
+	require.NoError(t, node.Register(ctx, name, nil))
+
+	c, err := pyrepo.NewClient(node, pyrepo.ClientConfig{Repo: mustName("/test/repo")})
+	require.NoError(t, err)
+	defer c.Close()
+	res, err := c.Insert(ctx, pyrepo.ObjectParam{Name: name})
+	require.NoError(t, err)
+	require.Equal(t, pyrepo.StatusCompleted, res.Status, "%+v", res)
+	require.NoError(t, node.Unhandle(name))
+
+	consumer := connectTo(t, dm.transport, d, nil)
+	defer consumer.Close()
+	got, err := consumer.Fetch(ctx, name, false, false)
+	require.NoError(t, err)
+	require.Equal(t, wire, got.Raw.Join())
+	dm.stop(t)
 }
