@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	enc "github.com/named-data/ndnd/std/encoding"
+
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/repo"
 	"github.com/ndn-invoke/ndn-invoke/repo/store"
@@ -100,11 +102,19 @@ func run(args []string) error {
 	fwp := &fw
 
 	rcfg := repo.Config{Prefix: prefix, Policy: policy, VerifyData: c.VerifyData, MaxJobs: c.MaxJobs, Logger: logger}
-	fronts, hook := frontEnds(c, logger)
-	rcfg.OnGroupPublication = hook
+	fronts, hookFor := frontEnds(c, logger)
+	// The hook needs the Repo, which needs the hook in its Config: set it
+	// after New, before Start starts any group member.
+	var hook func(ctx context.Context, group, name enc.Name, content []byte)
+	if hookFor != nil {
+		rcfg.OnGroupPublication = func(ctx context.Context, group, name enc.Name, content []byte) { hook(ctx, group, name, content) }
+	}
 	r, err := repo.New(node, st, rcfg)
 	if err != nil {
 		return err
+	}
+	if hookFor != nil {
+		hook = hookFor(r)
 	}
 	defer r.Close()
 	start, cancel = context.WithTimeout(ctx, 30*time.Second)
