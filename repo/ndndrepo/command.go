@@ -141,7 +141,7 @@ func ParseResponse(content []byte) (*tlv.RepoCmdRes, error) {
 	}
 	if err := checkSeq(content, func(t uint64, v []byte) error {
 		if t == typeStatus && len(v) > 8 {
-			return fmt.Errorf("Status of %d bytes", len(v))
+			return fmt.Errorf("status of %d bytes", len(v))
 		}
 		return nil
 	}); err != nil {
@@ -232,7 +232,7 @@ func checkSyncJoin(v []byte) error {
 		case typeHistorySnapshot:
 			return checkSeq(v, func(t uint64, v []byte) error {
 				if t == typeThreshold && len(v) > 8 {
-					return fmt.Errorf("Threshold of %d bytes", len(v))
+					return fmt.Errorf("threshold of %d bytes", len(v))
 				}
 				return nil
 			})

@@ -63,10 +63,10 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	var errs []error
 	if len(c.Prefix) == 0 {
-		errs = append(errs, errors.New("Prefix is required"))
+		errs = append(errs, errors.New("config: Prefix is required"))
 	}
 	if !namesEncodable(c.Prefix) {
-		errs = append(errs, errors.New("Prefix has a component of 253 bytes or more (ndnd encodes it wrongly)"))
+		errs = append(errs, errors.New("config: Prefix has a component of 253 bytes or more (ndnd encodes it wrongly)"))
 	}
 	if c.DedupWindow < 0 || c.DedupEntries < 0 || c.MaxBlobPackets < 0 || c.OpTimeout < 0 {
 		errs = append(errs, errors.New("DedupWindow, DedupEntries, MaxBlobPackets and OpTimeout must not be negative"))

@@ -120,10 +120,10 @@ func readData(b []byte) (d ndn.Data, covered enc.Wire, err error) {
 		return nil, nil, err
 	}
 	if len(d.Name()) == 0 {
-		return nil, nil, fmt.Errorf("Data has an empty name")
+		return nil, nil, fmt.Errorf("command Data has an empty name")
 	}
 	if !namesEncodable(d.Name()) {
-		return nil, nil, fmt.Errorf("Data name has a component of 253 bytes or more")
+		return nil, nil, fmt.Errorf("command Data name has a component of 253 bytes or more")
 	}
 	return d, covered, nil
 }
