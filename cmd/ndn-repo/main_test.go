@@ -100,7 +100,7 @@ func mustName(s string) enc.Name {
 type daemon struct {
 	cmd       *exec.Cmd
 	transport string
-	out       *bytes.Buffer
+	out       *syncBuffer
 	exited    chan struct{}
 }
 
@@ -113,10 +113,10 @@ func startDaemon(t *testing.T, d *domain, dataDir string, extra ...string) *daem
 	cmd.Env = append(os.Environ(), "NDND_BIN="+ndndBin, "NDN_CLIENT_TRANSPORT=unix://"+filepath.Join(dataDir, "fw", "nfd.sock"))
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var errBuf bytes.Buffer
-	cmd.Stderr = &errBuf
+	errBuf := &syncBuffer{}
+	cmd.Stderr = errBuf
 	require.NoError(t, cmd.Start())
-	dm := &daemon{cmd: cmd, out: &errBuf, exited: make(chan struct{})}
+	dm := &daemon{cmd: cmd, out: errBuf, exited: make(chan struct{})}
 	ready := make(chan string, 1)
 	go func() { // owned: ends when the process's stdout closes
 		sc := bufio.NewScanner(stdout)
@@ -186,8 +186,8 @@ func TestInteropNdndPutCat(t *testing.T) {
 	put := exec.Command(ndndBin, "put", "/test/interop/blob")
 	put.Env = append(os.Environ(), "NDN_CLIENT_TRANSPORT="+dm.transport)
 	put.Stdin = bytes.NewReader(content)
-	var putErr bytes.Buffer
-	put.Stderr = &putErr
+	putErr := &syncBuffer{}
+	put.Stderr = putErr
 	require.NoError(t, put.Start())
 	putDone := make(chan struct{})
 	go func() { _ = put.Wait(); close(putDone) }()
@@ -359,4 +359,22 @@ func TestPyrepoClientThroughDaemon(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, wire, got.Raw.Join())
 	dm.stop(t)
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
