@@ -162,8 +162,14 @@ func (r *Repo) Close() error {
 	for _, g := range groups {
 		err = errors.Join(err, g.member.Close())
 	}
+	// Withdraw the routes too, so that the forwarder stops sending
+	// Interests to a node that no longer answers them (the node may live
+	// on, e.g. to host a restarted repo).
+	uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	for _, p := range prefixes {
 		_ = r.node.Unhandle(p)
+		_ = r.node.Unregister(uctx, p)
 	}
 	r.wg.Wait()
 	return err

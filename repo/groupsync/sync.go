@@ -1,0 +1,187 @@
+package groupsync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	mgmt "github.com/named-data/ndnd/std/ndn/mgmt_2022"
+	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+	sig "github.com/named-data/ndnd/std/security/signer"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/security"
+)
+
+// maxSyncData bounds the Sync Data carried by a Sync Interest; an NDN
+// packet is at most 8800 bytes on most links, so this is generous.
+const maxSyncData = 64 << 10
+
+// syncLifetime is the lifetime of the Sync Interests we send, as SvSync's.
+const syncLifetime = time.Second
+
+// errBadSync is wrapped by the reasons a Sync Interest is dropped.
+var errBadSync = errors.New("bad Sync Data")
+
+// onSync handles a Sync Interest. It runs on one of the node's handler
+// goroutines: parsing and verification happen there, outside the lock.
+func (m *Member) onSync(ctx context.Context, in *ndnx.Incoming) {
+	ap := in.Interest.AppParam()
+	if ap == nil {
+		return // SvSync ignores these too
+	}
+	entries, wire, err := m.readSyncData(ctx, ap)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	if err != nil {
+		m.stats.BadSync++
+		m.mu.Unlock()
+		m.log.Debug("dropped Sync Interest", "err", err)
+		return
+	}
+	m.stats.SyncInterests++
+	news := m.tr.onVector(entries, wire, time.Now())
+	m.mu.Unlock()
+	signal(m.kick)
+	if news {
+		signal(m.saveKick)
+	}
+}
+
+// readSyncData parses, checks and (with Verify) verifies the Sync Data an
+// Interest carries, and returns its state vector and a private copy of its
+// wire.
+func (m *Member) readSyncData(ctx context.Context, ap enc.Wire) ([]svEntry, []byte, error) {
+	wire := joinCopy(ap)
+	if len(wire) > maxSyncData {
+		return nil, nil, fmt.Errorf("%w: %d bytes", errBadSync, len(wire))
+	}
+	d, sigCov, err := parseData(wire)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errBadSync, err)
+	}
+	if !m.cfg.Group.IsPrefix(d.Name()) {
+		return nil, nil, fmt.Errorf("%w: %s is outside the group", errBadSync, d.Name())
+	}
+	if m.cfg.Verify {
+		if _, err := m.node.VerifyData(ctx, &ndnx.Data{Data: d, Raw: enc.Wire{wire}, SigCovered: sigCov}); err != nil {
+			return nil, nil, fmt.Errorf("%w: %s: %w", errBadSync, d.Name(), err)
+		}
+	}
+	entries, err := decodeStateVector(d.Content().Join())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %w", errBadSync, d.Name(), err)
+	}
+	return entries, wire, nil
+}
+
+// sendSync multicasts a Sync Interest carrying wire (a publisher's Sync
+// Data). Passive SVS re-sends what it heard: it has no state of its own to
+// sign. Nothing answers a Sync Interest, so we do not wait.
+func (m *Member) sendSync(wire []byte) {
+	i, err := m.node.MakeInterest(m.base, m.sync, &ndn.InterestConfig{Lifetime: optional.Some(syncLifetime)}, enc.Wire{wire}, false)
+	if err == nil {
+		err = m.node.Engine().Express(i, nil)
+	}
+	if err != nil {
+		m.log.Debug("send Sync Interest", "err", err)
+	}
+}
+
+// parseData is ndnd's ReadData on untrusted bytes: the TLV structure is
+// checked first (security.WellFormed) and a panic becomes an error.
+func parseData(b []byte) (d ndn.Data, sigCov enc.Wire, err error) {
+	if !security.WellFormed(b) {
+		return nil, nil, fmt.Errorf("%w: not a well-formed packet", errMalformed)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			d, sigCov, err = nil, nil, fmt.Errorf("%w: ndnd ReadData panicked: %v", errMalformed, r)
+		}
+	}()
+	return spec.Spec{}.ReadData(enc.NewBufferView(b))
+}
+
+// joinCopy returns the bytes of w in a new slice (enc.Wire.Join returns
+// its only buffer as is, which may belong to the face).
+func joinCopy(w enc.Wire) []byte {
+	n := 0
+	for _, b := range w {
+		n += len(b)
+	}
+	out := make([]byte, 0, n)
+	for _, b := range w {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// multicastStrategy is the forwarder's multicast strategy; ndnd's NDN-DV
+// sets it on its own sync prefixes (dv/dv/router.go:263-279) and ndnd's SVS
+// examples tell users to set it on theirs: with the default best-route
+// strategy a Sync Interest reaches only one member.
+var multicastStrategy = enc.Name{
+	enc.LOCALHOST, enc.NewGenericComponent("nfd"), enc.NewGenericComponent("strategy"), enc.NewGenericComponent("multicast"),
+}
+
+// setMulticast sets the multicast strategy on prefix at the node's
+// forwarder and returns once the forwarder confirmed it.
+func setMulticast(ctx context.Context, node *ndnx.Node, prefix enc.Name) error {
+	local := strings.HasPrefix(node.Transport(), "unix:")
+	mc := mgmt.NewConfig(local, sig.NewSha256Signer(), spec.Spec{})
+	nonce := make([]byte, 12)
+	_, _ = rand.Read(nonce) // crypto/rand never fails on Linux
+	cfg := &ndn.InterestConfig{
+		Lifetime:    optional.Some(min(ndnx.Lifetime(ctx), 4*time.Second)),
+		Nonce:       optional.Some(binary.BigEndian.Uint32(nonce[8:])),
+		MustBeFresh: true,
+		SigNonce:    nonce[:8],
+		SigTime:     optional.Some(time.Duration(time.Now().UnixMilli()) * time.Millisecond),
+	}
+	args := &mgmt.ControlArgs{Name: prefix, Strategy: &mgmt.Strategy{Name: multicastStrategy}}
+	i, err := mc.MakeCmd("strategy-choice", "set", args, cfg)
+	if err != nil {
+		return fmt.Errorf("set multicast strategy on %s: %w", prefix, err)
+	}
+	d, err := node.Express(ctx, i)
+	if err != nil {
+		return fmt.Errorf("set multicast strategy on %s: %w", prefix, err)
+	}
+	s := d.Data.Signature()
+	if s == nil || s.SigType() != ndn.SignatureDigestSha256 || !sig.ValidateSha256(d.SigCovered, s) {
+		return fmt.Errorf("set multicast strategy on %s: response has a bad signature", prefix)
+	}
+	status, text, err := controlStatus(d.Data.Content())
+	if err != nil {
+		return fmt.Errorf("set multicast strategy on %s: %w", prefix, err)
+	}
+	if status != 200 {
+		return fmt.Errorf("set multicast strategy on %s: forwarder said %d %s", prefix, status, text)
+	}
+	return nil
+}
+
+// controlStatus parses a management ControlResponse with ndnd's parser,
+// guarded: it comes from the local forwarder but is still network input.
+func controlStatus(content enc.Wire) (code uint64, text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: ControlResponse parser panicked: %v", errMalformed, r)
+		}
+	}()
+	resp, err := mgmt.ParseControlResponse(enc.NewWireView(content), true)
+	if err != nil || resp.Val == nil {
+		return 0, "", fmt.Errorf("%w: malformed ControlResponse: %v", errMalformed, err)
+	}
+	return resp.Val.StatusCode, resp.Val.StatusText, nil
+}
