@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	ndndtlv "github.com/named-data/ndnd/repo/tlv"
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
@@ -24,6 +25,7 @@ import (
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/ndn/ndntest"
 	"github.com/ndn-invoke/ndn-invoke/repo"
+	"github.com/ndn-invoke/ndn-invoke/repo/ndndrepo"
 	"github.com/ndn-invoke/ndn-invoke/repo/pyrepo"
 	"github.com/ndn-invoke/ndn-invoke/repo/store"
 	"github.com/ndn-invoke/ndn-invoke/rpc"
@@ -377,4 +379,47 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestNdndRepoCmdThroughDaemon: ndnd's RepoCmd SyncJoin makes the daemon
+// join a group (visible in stats), our SyncLeave makes it leave, and a
+// BlobFetch carrying Data stores it.
+func TestNdndRepoCmdThroughDaemon(t *testing.T) {
+	d := newDomain(t)
+	dm := startDaemon(t, d, t.TempDir())
+	node := connectTo(t, dm.transport, d, d.user)
+	defer node.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rp := mustName("/test/repo")
+	group := mustName("/test/group")
+
+	res, err := ndndrepo.SendCommand(ctx, node, rp, (&ndndrepo.Command{SyncJoin: &ndndtlv.SyncJoin{
+		Protocol: &spec.NameContainer{Name: ndndtlv.SyncProtocolSvsV3},
+		Group:    &spec.NameContainer{Name: group},
+	}}).Encode())
+	require.NoError(t, err)
+	require.EqualValues(t, ndndrepo.StatusOK, res.Status, res.Message)
+
+	c, err := repo.NewClient(node, rp, rpc.ClientConfig{})
+	require.NoError(t, err)
+	defer c.Close()
+	st, err := c.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{group.String()}, st.Groups)
+
+	wire, err := signData(d.user, mustName("/test/user/blob/1"), []byte("stored by BlobFetch"))
+	require.NoError(t, err)
+	res, err = ndndrepo.SendCommand(ctx, node, rp, (&ndndrepo.Command{BlobFetch: &ndndtlv.BlobFetch{Data: [][]byte{wire}}}).Encode())
+	require.NoError(t, err)
+	require.EqualValues(t, ndndrepo.StatusOK, res.Status, res.Message)
+
+	res, err = ndndrepo.SendCommand(ctx, node, rp, ndndrepo.EncodeSyncLeave(group))
+	require.NoError(t, err)
+	require.EqualValues(t, ndndrepo.StatusOK, res.Status, res.Message)
+	st, err = c.Stats(ctx)
+	require.NoError(t, err)
+	require.Empty(t, st.Groups)
+	require.EqualValues(t, 1, st.Packets)
+	dm.stop(t)
 }
