@@ -7,6 +7,8 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // Sink is where a Member puts publications and its sync state; the repo
@@ -123,9 +125,9 @@ func (c Config) Validate() error {
 	case len(c.Group) == 0:
 		return bad("Group is required")
 	case !fetchable(c.Group):
-		return bad("Group %s has a component longer than %d bytes", c.Group, maxComponentLen)
+		return bad("Group %s has a component longer than %d bytes", c.Group, tlv.NdndMaxComponentLen)
 	case len(c.MulticastPrefix) > 0 && !fetchable(c.MulticastPrefix):
-		return bad("MulticastPrefix has a component longer than %d bytes", maxComponentLen)
+		return bad("MulticastPrefix has a component longer than %d bytes", tlv.NdndMaxComponentLen)
 	case c.Sink == nil:
 		return bad("Sink is required")
 	case c.HistorySnapshot != 0 && c.HistorySnapshot < 10:

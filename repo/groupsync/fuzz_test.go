@@ -10,6 +10,8 @@ import (
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	"github.com/named-data/ndnd/std/ndn/svs_ps"
 	sig "github.com/named-data/ndnd/std/security/signer"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // Every decoder of this package is fuzzed: no panic, no allocation beyond
@@ -75,10 +77,10 @@ func FuzzDecodeStateVector(f *testing.F) {
 		}
 		count := map[string]int{}
 		for _, e := range es {
-			count[nameKey(e.node)+string(appendVar(appendVar(nil, e.boot), e.seq))]++
+			count[nameKey(e.node)+string(tlv.AppendVarNum(tlv.AppendVarNum(nil, e.boot), e.seq))]++
 		}
 		for _, e := range again {
-			count[nameKey(e.node)+string(appendVar(appendVar(nil, e.boot), e.seq))]--
+			count[nameKey(e.node)+string(tlv.AppendVarNum(tlv.AppendVarNum(nil, e.boot), e.seq))]--
 		}
 		for k, n := range count {
 			if n != 0 {
@@ -138,12 +140,11 @@ func FuzzDecodeMetadataName(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r := tlvReader{appendName(nil, n)}
-		_, v, err := r.next()
+		_, v, err := tlv.Single(tlv.AppendName(nil, n))
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := decodeNameValue(v)
+		again, err := tlv.DecodeName(v)
 		if err != nil || !again.Equal(n) {
 			t.Fatalf("round trip: %v %v", n, again)
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // Persisted state TLV types (ours; values in the application range).
@@ -56,51 +58,50 @@ type savedStream struct {
 // encodeState encodes s. It never fails.
 func encodeState(s *savedState) []byte {
 	var inner []byte
-	inner = appendNatTLV(inner, typeFormatVersion, stateFormat)
+	inner = tlv.AppendNat(inner, typeFormatVersion, stateFormat)
 	for _, st := range s.streams {
 		var v []byte
-		v = appendName(v, st.node)
-		v = appendNatTLV(v, typeBootstrapTime, st.boot)
-		v = appendNatTLV(v, typeKnown, st.known)
-		v = appendNatTLV(v, typeLatest, st.latest)
+		v = tlv.AppendName(v, st.node)
+		v = tlv.AppendNat(v, typeBootstrapTime, st.boot)
+		v = tlv.AppendNat(v, typeKnown, st.known)
+		v = tlv.AppendNat(v, typeLatest, st.latest)
 		if st.snapKnown > 0 {
-			v = appendNatTLV(v, typeSnapKnown, st.snapKnown)
+			v = tlv.AppendNat(v, typeSnapKnown, st.snapKnown)
 		}
 		if st.wire >= 0 {
-			v = appendNatTLV(v, typeWireIndex, uint64(st.wire))
+			v = tlv.AppendNat(v, typeWireIndex, uint64(st.wire))
 		}
-		inner = appendTLV(inner, typeStream, v)
+		inner = tlv.AppendTLV(inner, typeStream, v)
 	}
 	for _, w := range s.wires {
-		inner = appendTLV(inner, typeSyncWire, w)
+		inner = tlv.AppendTLV(inner, typeSyncWire, w)
 	}
-	return appendTLV(nil, typeGroupState, inner)
+	return tlv.AppendTLV(nil, typeGroupState, inner)
 }
 
 // decodeState decodes what encodeState wrote. Errors wrap ErrBadState.
 // Streams whose names ndnd cannot express are dropped; a latest below
 // known is raised to known; wire indices out of range are dropped.
 func decodeState(b []byte) (*savedState, error) {
-	r := tlvReader{b}
-	t, v, err := r.next()
+	t, v, err := tlv.Single(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadState, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadState, malformed(err))
 	}
-	if t != typeGroupState || r.more() {
+	if t != typeGroupState {
 		return nil, fmt.Errorf("%w: not a group state (type %#x)", ErrBadState, t)
 	}
 	s := &savedState{}
 	format := uint64(0)
-	ir := tlvReader{v}
-	for ir.more() {
-		t, v, err := ir.next()
+	ir := tlv.NewReader(v)
+	for ir.More() {
+		t, v, err := ir.Next()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadState, err)
+			return nil, fmt.Errorf("%w: %w", ErrBadState, malformed(err))
 		}
 		switch t {
 		case typeFormatVersion:
-			if format, err = readNat(v); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrBadState, err)
+			if format, err = tlv.ReadNat(v); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrBadState, malformed(err))
 			}
 		case typeStream:
 			st, err := decodeStream(v)
@@ -128,25 +129,25 @@ func decodeState(b []byte) (*savedState, error) {
 func decodeStream(b []byte) (savedStream, error) {
 	st := savedStream{wire: -1}
 	var haveName, haveBoot bool
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return st, err
+			return st, malformed(err)
 		}
 		var n uint64
-		if t != typeName {
+		if t != tlv.TypeName {
 			switch t {
 			case typeBootstrapTime, typeKnown, typeLatest, typeSnapKnown, typeWireIndex:
-				if n, err = readNat(v); err != nil {
-					return st, err
+				if n, err = tlv.ReadNat(v); err != nil {
+					return st, malformed(err)
 				}
 			}
 		}
 		switch t {
-		case typeName:
-			if st.node, err = decodeNameValue(v); err != nil {
-				return st, err
+		case tlv.TypeName:
+			if st.node, err = tlv.DecodeName(v); err != nil {
+				return st, malformed(err)
 			}
 			haveName = true
 		case typeBootstrapTime:

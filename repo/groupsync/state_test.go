@@ -5,6 +5,8 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 func TestStateRoundTrip(t *testing.T) {
@@ -45,12 +47,12 @@ func TestDecodeStateErrors(t *testing.T) {
 		{"garbage", []byte("hello")},
 		{"truncated", good[:len(good)-1]},
 		{"trailing bytes", append(append([]byte(nil), good...), 0)},
-		{"wrong outer type", tlv(0xC1, tlv(0xC1, []byte{1}))},
-		{"no format version", tlv(0xC0)},
-		{"future format", tlv(0xC0, tlv(0xC1, []byte{2}))},
-		{"stream without name", tlv(0xC0, tlv(0xC1, []byte{1}), tlv(0xC2, tlv(0xd4, []byte{1})))},
-		{"stream without boot", tlv(0xC0, tlv(0xC1, []byte{1}), tlv(0xC2, appendName(nil, alice)))},
-		{"bad natural", tlv(0xC0, tlv(0xC1, []byte{1}), tlv(0xC2, appendName(nil, alice), tlv(0xd4)))},
+		{"wrong outer type", tlvOf(0xC1, tlvOf(0xC1, []byte{1}))},
+		{"no format version", tlvOf(0xC0)},
+		{"future format", tlvOf(0xC0, tlvOf(0xC1, []byte{2}))},
+		{"stream without name", tlvOf(0xC0, tlvOf(0xC1, []byte{1}), tlvOf(0xC2, tlvOf(0xd4, []byte{1})))},
+		{"stream without boot", tlvOf(0xC0, tlvOf(0xC1, []byte{1}), tlvOf(0xC2, tlv.AppendName(nil, alice)))},
+		{"bad natural", tlvOf(0xC0, tlvOf(0xC1, []byte{1}), tlvOf(0xC2, tlv.AppendName(nil, alice), tlvOf(0xd4)))},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := decodeState(c.in)
@@ -61,10 +63,10 @@ func TestDecodeStateErrors(t *testing.T) {
 
 func TestDecodeStateNormalizes(t *testing.T) {
 	long := enc.Name{enc.NewGenericBytesComponent(make([]byte, 253))}
-	in := tlv(0xC0, tlv(0xC1, []byte{1}),
-		tlv(0xC2, appendName(nil, alice), tlv(0xd4, []byte{1}), tlv(0xC4, []byte{9}), tlv(0xC5, []byte{3}), tlv(0xC7, []byte{5})),
-		tlv(0xC2, appendName(nil, long), tlv(0xd4, []byte{1})),
-		tlv(0xEE, []byte("a future field")))
+	in := tlvOf(0xC0, tlvOf(0xC1, []byte{1}),
+		tlvOf(0xC2, tlv.AppendName(nil, alice), tlvOf(0xd4, []byte{1}), tlvOf(0xC4, []byte{9}), tlvOf(0xC5, []byte{3}), tlvOf(0xC7, []byte{5})),
+		tlvOf(0xC2, tlv.AppendName(nil, long), tlvOf(0xd4, []byte{1})),
+		tlvOf(0xEE, []byte("a future field")))
 	st, err := decodeState(in)
 	require.NoError(t, err)
 	require.Len(t, st.streams, 1, "unfetchable name dropped")

@@ -98,18 +98,15 @@ func (m *Member) sendSync(wire []byte) {
 	}
 }
 
-// parseData is ndnd's ReadData on untrusted bytes: the TLV structure is
-// checked first (security.WellFormed) and a panic becomes an error.
-func parseData(b []byte) (d ndn.Data, sigCov enc.Wire, err error) {
-	if !security.WellFormed(b) {
-		return nil, nil, fmt.Errorf("%w: not a well-formed packet", errMalformed)
+// parseData is ndnd's ReadData on untrusted bytes (security.ReadData: the
+// TLV structure is checked first and a panic becomes an error). Errors wrap
+// errMalformed.
+func parseData(b []byte) (ndn.Data, enc.Wire, error) {
+	d, sigCov, err := security.ReadData(b)
+	if err != nil {
+		return nil, nil, malformed(err)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			d, sigCov, err = nil, nil, fmt.Errorf("%w: ndnd ReadData panicked: %v", errMalformed, r)
-		}
-	}()
-	return spec.Spec{}.ReadData(enc.NewBufferView(b))
+	return d, sigCov, nil
 }
 
 // joinCopy returns the bytes of w in a new slice (enc.Wire.Join returns

@@ -5,181 +5,36 @@ import (
 	"fmt"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
-// This file holds a small TLV reader and writer and the decoders for the
-// few TLV structures this package reads: the SVS v3 state vector, ndnd's
-// history snapshot and index (std/ndn/svs_ps), the RDR metadata name, and
-// our persisted state. We do not use ndnd's generated parsers on bytes from
-// the network or from disk: they trust nested lengths they have not checked
-// (see security.WellFormed). Every decoder here checks each length against
-// its buffer before slicing, never allocates more than its input size
-// implies, and is fuzzed.
+// This file holds the decoders for the few TLV structures this package
+// reads: the SVS v3 state vector, ndnd's history snapshot and index
+// (std/ndn/svs_ps), the RDR metadata name, and our persisted state, built on
+// the primitives of repo/internal/tlv. We do not use ndnd's generated
+// parsers on bytes from the network or from disk: they trust nested lengths
+// they have not checked (see security.WellFormed). Every decoder here checks
+// each length against its buffer before slicing, never allocates more than
+// its input size implies, and is fuzzed. As packet format v0.3 requires, a
+// NonNegativeInteger must be 1, 2, 4 or 8 bytes and TLV-TYPE 0 is refused,
+// even inside an element that would otherwise be skipped.
 
 // errMalformed is wrapped by every decoding error.
 var errMalformed = errors.New("malformed TLV")
 
-// maxComponentLen is the longest name component we accept. ndnd v1.5.3
-// encodes component lengths of 253 bytes and more as a NonNegativeInteger
-// instead of a TLV-LENGTH (std/encoding/component.go:108-116), so a name with
-// such a component cannot be expressed correctly through ndnd: such names
-// are refused where they enter (state vector entries, persisted state).
-const maxComponentLen = 252
-
-// readVar reads a TLV-TYPE or TLV-LENGTH var-number at the start of b.
-func readVar(b []byte) (v uint64, n int, ok bool) {
-	if len(b) == 0 {
-		return 0, 0, false
-	}
-	switch f := b[0]; {
-	case f < 253:
-		return uint64(f), 1, true
-	case f == 253:
-		if len(b) < 3 {
-			return 0, 0, false
-		}
-		return uint64(b[1])<<8 | uint64(b[2]), 3, true
-	case f == 254:
-		if len(b) < 5 {
-			return 0, 0, false
-		}
-		return uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4]), 5, true
-	default:
-		if len(b) < 9 {
-			return 0, 0, false
-		}
-		for i := 1; i < 9; i++ {
-			v = v<<8 | uint64(b[i])
-		}
-		return v, 9, true
-	}
-}
-
-// appendVar appends v as a var-number (shortest form).
-func appendVar(dst []byte, v uint64) []byte {
-	switch {
-	case v < 253:
-		return append(dst, byte(v))
-	case v <= 0xFFFF:
-		return append(dst, 253, byte(v>>8), byte(v))
-	case v <= 0xFFFFFFFF:
-		return append(dst, 254, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-	default:
-		return append(dst, 255, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32),
-			byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-	}
-}
-
-// readNat decodes a NonNegativeInteger value (1 to 8 bytes, big endian).
-func readNat(b []byte) (uint64, error) {
-	if len(b) == 0 || len(b) > 8 {
-		return 0, fmt.Errorf("%w: natural number of %d bytes", errMalformed, len(b))
-	}
-	var v uint64
-	for _, x := range b {
-		v = v<<8 | uint64(x)
-	}
-	return v, nil
-}
-
-// appendNatTLV appends a TLV whose value is v as a NonNegativeInteger
-// (1, 2, 4 or 8 bytes).
-func appendNatTLV(dst []byte, typ uint64, v uint64) []byte {
-	dst = appendVar(dst, typ)
-	switch {
-	case v <= 0xFF:
-		return append(dst, 1, byte(v))
-	case v <= 0xFFFF:
-		return append(dst, 2, byte(v>>8), byte(v))
-	case v <= 0xFFFFFFFF:
-		return append(dst, 4, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-	default:
-		return append(dst, 8, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32),
-			byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-	}
-}
-
-// appendTLV appends a TLV with the given value.
-func appendTLV(dst []byte, typ uint64, val []byte) []byte {
-	dst = appendVar(dst, typ)
-	dst = appendVar(dst, uint64(len(val)))
-	return append(dst, val...)
-}
-
-// tlvReader walks a sequence of TLVs.
-type tlvReader struct{ b []byte }
-
-// more reports whether any bytes are left.
-func (r *tlvReader) more() bool { return len(r.b) > 0 }
-
-// next returns the next TLV. Its value aliases the input.
-func (r *tlvReader) next() (typ uint64, val []byte, err error) {
-	t, n, ok := readVar(r.b)
-	if !ok {
-		return 0, nil, fmt.Errorf("%w: truncated TLV-TYPE", errMalformed)
-	}
-	l, m, ok := readVar(r.b[n:])
-	if !ok {
-		return 0, nil, fmt.Errorf("%w: truncated TLV-LENGTH", errMalformed)
-	}
-	rest := r.b[n+m:]
-	if l > uint64(len(rest)) {
-		return 0, nil, fmt.Errorf("%w: TLV of type %#x claims %d bytes, %d left", errMalformed, t, l, len(rest))
-	}
-	r.b = rest[l:]
-	return t, rest[:l:l], nil
-}
-
-// Name TLV types (NDN packet format v0.3).
-const (
-	typeName = 0x07
-)
-
-// decodeNameValue decodes the value of a Name TLV: a sequence of
-// components. Component types must be 1-65535 (packet format v0.3).
-func decodeNameValue(b []byte) (enc.Name, error) {
-	// Each component takes at least 2 bytes: this bounds the allocation.
-	name := make(enc.Name, 0, len(b)/2)
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
-		if err != nil {
-			return nil, err
-		}
-		if t == 0 || t > 0xFFFF {
-			return nil, fmt.Errorf("%w: name component type %d", errMalformed, t)
-		}
-		name = append(name, enc.Component{Typ: enc.TLNum(t), Val: append([]byte(nil), v...)})
-	}
-	return name, nil
-}
-
-// appendName appends n as a Name TLV (0x07), with correct TLV-LENGTH
-// encoding for every component length.
-func appendName(dst []byte, n enc.Name) []byte {
-	var inner []byte
-	for _, c := range n {
-		inner = appendTLV(inner, uint64(c.Typ), c.Val)
-	}
-	return appendTLV(dst, typeName, inner)
-}
+// malformed wraps err, a decoding error from package tlv, with errMalformed.
+func malformed(err error) error { return fmt.Errorf("%w: %w", errMalformed, err) }
 
 // nameKey is a map key for a name: its TLV encoding.
-func nameKey(n enc.Name) string { return string(appendName(nil, n)) }
+func nameKey(n enc.Name) string { return string(tlv.AppendName(nil, n)) }
 
 // fetchable reports whether n can be used in names we express through
-// ndnd: not empty, no component that ndnd encodes wrongly.
-func fetchable(n enc.Name) bool {
-	if len(n) == 0 {
-		return false
-	}
-	for _, c := range n {
-		if len(c.Val) > maxComponentLen {
-			return false
-		}
-	}
-	return true
-}
+// ndnd: not empty, no component that ndnd encodes wrongly (ndnd v1.5.3
+// mis-encodes components of 253 bytes and more: tlv.NdndEncodable). Such
+// names are refused where they enter (state vector entries, persisted
+// state, Config).
+func fetchable(n enc.Name) bool { return len(n) > 0 && tlv.NdndEncodable(n) }
 
 // SVS v3 TLV types (std/ndn/svs/v3/definitions.go).
 const (
@@ -203,21 +58,21 @@ type svEntry struct {
 func decodeStateVector(b []byte) ([]svEntry, error) {
 	var out []svEntry
 	found := false
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		if t != typeStateVector {
 			continue
 		}
 		found = true
-		vr := tlvReader{v}
-		for vr.more() {
-			t, ev, err := vr.next()
+		vr := tlv.NewReader(v)
+		for vr.More() {
+			t, ev, err := vr.Next()
 			if err != nil {
-				return nil, err
+				return nil, malformed(err)
 			}
 			if t != typeStateVectorEntry {
 				continue
@@ -238,39 +93,39 @@ func decodeSVEntry(out []svEntry, b []byte) ([]svEntry, error) {
 	var name enc.Name
 	haveName := false
 	var seqs [][2]uint64
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		switch t {
-		case typeName:
+		case tlv.TypeName:
 			if haveName {
 				return nil, fmt.Errorf("%w: state vector entry with two names", errMalformed)
 			}
-			if name, err = decodeNameValue(v); err != nil {
-				return nil, err
+			if name, err = tlv.DecodeName(v); err != nil {
+				return nil, malformed(err)
 			}
 			haveName = true
 		case typeSeqNoEntry:
 			var boot, seq uint64
 			var hb, hs bool
-			sr := tlvReader{v}
-			for sr.more() {
-				t, sv, err := sr.next()
+			sr := tlv.NewReader(v)
+			for sr.More() {
+				t, sv, err := sr.Next()
 				if err != nil {
-					return nil, err
+					return nil, malformed(err)
 				}
 				switch t {
 				case typeBootstrapTime:
-					if boot, err = readNat(sv); err != nil {
-						return nil, err
+					if boot, err = tlv.ReadNat(sv); err != nil {
+						return nil, malformed(err)
 					}
 					hb = true
 				case typeSeqNo:
-					if seq, err = readNat(sv); err != nil {
-						return nil, err
+					if seq, err = tlv.ReadNat(sv); err != nil {
+						return nil, malformed(err)
 					}
 					hs = true
 				}
@@ -306,16 +161,16 @@ func encodeStateVector(entries []svEntry) []byte {
 	var sv []byte
 	for _, k := range order {
 		es := byNode[k]
-		inner := appendName(nil, es[0].node)
+		inner := tlv.AppendName(nil, es[0].node)
 		for _, e := range es {
 			var se []byte
-			se = appendNatTLV(se, typeBootstrapTime, e.boot)
-			se = appendNatTLV(se, typeSeqNo, e.seq)
-			inner = appendTLV(inner, typeSeqNoEntry, se)
+			se = tlv.AppendNat(se, typeBootstrapTime, e.boot)
+			se = tlv.AppendNat(se, typeSeqNo, e.seq)
+			inner = tlv.AppendTLV(inner, typeSeqNoEntry, se)
 		}
-		sv = appendTLV(sv, typeStateVectorEntry, inner)
+		sv = tlv.AppendTLV(sv, typeStateVectorEntry, inner)
 	}
-	return appendTLV(nil, typeStateVector, sv)
+	return tlv.AppendTLV(nil, typeStateVector, sv)
 }
 
 // History snapshot TLV types (std/ndn/svs_ps/definitions.go).
@@ -329,18 +184,18 @@ const (
 // the publisher took snapshots. They must be strictly increasing.
 func decodeHistoryIndex(b []byte) ([]uint64, error) {
 	var out []uint64
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		if t != typeHistoryIndexSeq {
 			continue
 		}
-		n, err := readNat(v)
+		n, err := tlv.ReadNat(v)
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		if len(out) > 0 && n <= out[len(out)-1] {
 			return nil, fmt.Errorf("%w: history index not increasing (%d after %d)", errMalformed, n, out[len(out)-1])
@@ -354,7 +209,7 @@ func decodeHistoryIndex(b []byte) ([]uint64, error) {
 func encodeHistoryIndex(seqs []uint64) []byte {
 	var out []byte
 	for _, s := range seqs {
-		out = appendNatTLV(out, typeHistoryIndexSeq, s)
+		out = tlv.AppendNat(out, typeHistoryIndexSeq, s)
 	}
 	return out
 }
@@ -369,27 +224,27 @@ type snapEntry struct {
 // increasing sequence numbers; the content is copied out of b.
 func decodeHistorySnap(b []byte) ([]snapEntry, error) {
 	var out []snapEntry
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		if t != typeHistorySnapEntry {
 			continue
 		}
 		var e snapEntry
 		var hs bool
-		er := tlvReader{v}
-		for er.more() {
-			t, ev, err := er.next()
+		er := tlv.NewReader(v)
+		for er.More() {
+			t, ev, err := er.Next()
 			if err != nil {
-				return nil, err
+				return nil, malformed(err)
 			}
 			switch t {
 			case typeSeqNo:
-				if e.seq, err = readNat(ev); err != nil {
-					return nil, err
+				if e.seq, err = tlv.ReadNat(ev); err != nil {
+					return nil, malformed(err)
 				}
 				hs = true
 			case typeHistorySnapContent:
@@ -415,9 +270,9 @@ func encodeHistorySnap(entries []snapEntry) []byte {
 	var out []byte
 	for _, e := range entries {
 		var inner []byte
-		inner = appendNatTLV(inner, typeSeqNo, e.seq)
-		inner = appendTLV(inner, typeHistorySnapContent, e.content)
-		out = appendTLV(out, typeHistorySnapEntry, inner)
+		inner = tlv.AppendNat(inner, typeSeqNo, e.seq)
+		inner = tlv.AppendTLV(inner, typeHistorySnapContent, e.content)
+		out = tlv.AppendTLV(out, typeHistorySnapEntry, inner)
 	}
 	return out
 }
@@ -425,14 +280,18 @@ func encodeHistorySnap(entries []snapEntry) []byte {
 // decodeMetadataName returns the versioned name in RDR metadata content
 // (std/ndn/rdr_2024: the first Name TLV).
 func decodeMetadataName(b []byte) (enc.Name, error) {
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
-		if t == typeName {
-			return decodeNameValue(v)
+		if t == tlv.TypeName {
+			name, err := tlv.DecodeName(v)
+			if err != nil {
+				return nil, malformed(err)
+			}
+			return name, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: metadata without a name", errMalformed)

@@ -9,27 +9,9 @@ import (
 	spec_svs "github.com/named-data/ndnd/std/ndn/svs/v3"
 	"github.com/named-data/ndnd/std/ndn/svs_ps"
 	"github.com/stretchr/testify/require"
-)
 
-func TestVarNumbers(t *testing.T) {
-	for _, v := range []uint64{0, 1, 252, 253, 254, 255, 256, 0xFFFF, 0x10000, 0xFFFFFFFF, 0x100000000, 1<<64 - 1} {
-		b := appendVar(nil, v)
-		got, n, ok := readVar(b)
-		require.True(t, ok, v)
-		require.Equal(t, len(b), n, v)
-		require.Equal(t, v, got)
-		_, _, ok = readVar(b[:len(b)-1])
-		require.False(t, ok, "truncated %d", v)
-		var nat []byte
-		nat = appendNatTLV(nat, 1, v)
-		r := tlvReader{nat}
-		_, val, err := r.next()
-		require.NoError(t, err)
-		got, err = readNat(val)
-		require.NoError(t, err)
-		require.Equal(t, v, got)
-	}
-}
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+)
 
 // svEntriesFromNdnd builds the state vector ndnd's SvSync would send.
 func ndndStateVector(entries map[string][][2]uint64, order []string) []byte {
@@ -108,11 +90,13 @@ func TestDecodeMalformed(t *testing.T) {
 		{"sv: truncated", svDecode, []byte{0xc9, 0x05, 0xca}},
 		{"sv: length beyond buffer", svDecode, []byte{0xc9, 0xfe, 0x30, 0x30, 0x30, 0x30}},
 		{"sv: entry without name", svDecode, []byte{0xc9, 0x02, 0xca, 0x00}},
-		{"sv: seq entry without seq", svDecode, tlv(0xc9, tlv(0xca, tlv(0x07), tlv(0xd2, tlv(0xd4, []byte{1}))))},
-		{"sv: 9-byte natural", svDecode, tlv(0xc9, tlv(0xca, tlv(0x07), tlv(0xd2, tlv(0xd4, make([]byte, 9)), tlv(0xd6, []byte{1}))))},
-		{"sv: two names", svDecode, tlv(0xc9, tlv(0xca, tlv(0x07), tlv(0x07)))},
-		{"sv: component type 0", svDecode, tlv(0xc9, tlv(0xca, tlv(0x07, tlv(0x00))))},
-		{"sv: component type > 65535", svDecode, tlv(0xc9, tlv(0xca, tlv(0x07, tlv(0x10000))))},
+		{"sv: seq entry without seq", svDecode, tlvOf(0xc9, tlvOf(0xca, tlvOf(0x07), tlvOf(0xd2, tlvOf(0xd4, []byte{1}))))},
+		{"sv: 9-byte natural", svDecode, tlvOf(0xc9, tlvOf(0xca, tlvOf(0x07), tlvOf(0xd2, tlvOf(0xd4, make([]byte, 9)), tlvOf(0xd6, []byte{1}))))},
+		{"sv: 3-byte natural", svDecode, tlvOf(0xc9, tlvOf(0xca, tlvOf(0x07), tlvOf(0xd2, tlvOf(0xd4, make([]byte, 3)), tlvOf(0xd6, []byte{1}))))},
+		{"sv: TLV-TYPE 0 where unknown types are skipped", svDecode, tlvOf(0xc9, []byte{0x00, 0x00})},
+		{"sv: two names", svDecode, tlvOf(0xc9, tlvOf(0xca, tlvOf(0x07), tlvOf(0x07)))},
+		{"sv: component type 0", svDecode, tlvOf(0xc9, tlvOf(0xca, tlvOf(0x07, tlvOf(0x00))))},
+		{"sv: component type > 65535", svDecode, tlvOf(0xc9, tlvOf(0xca, tlvOf(0x07, tlvOf(0x10000))))},
 		{"index: not increasing", func(b []byte) error { _, err := decodeHistoryIndex(b); return err }, []byte{0x84, 0x01, 0x05, 0x84, 0x01, 0x05}},
 		{"index: empty natural", func(b []byte) error { _, err := decodeHistoryIndex(b); return err }, []byte{0x84, 0x00}},
 		{"snap: not increasing", func(b []byte) error { _, err := decodeHistorySnap(b); return err }, []byte{0x82, 0x03, 0xd6, 0x01, 0x05, 0x82, 0x03, 0xd6, 0x01, 0x04}},
@@ -126,8 +110,27 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 }
 
-// tlv builds a TLV from its type and the concatenated parts.
-func tlv(typ uint64, parts ...[]byte) []byte { return appendTLV(nil, typ, bytes.Join(parts, nil)) }
+// TestDecodeLongerVarNumForms: var-numbers in a longer form than needed are
+// valid NDN (receivers accept them; only the NonNegativeInteger length is
+// fixed), so a state vector written that way decodes.
+func TestDecodeLongerVarNumForms(t *testing.T) {
+	// StateVector (FD 00 C9) { Entry (CA) { Name (07) { 08 FD 00 01 'a' } SeqNoEntry { ... } } }
+	name := []byte{0x07, 0x05, 0x08, 0xfd, 0x00, 0x01, 'a'}
+	seq := tlvOf(0xd2, tlvOf(0xd4, []byte{0, 7}), tlvOf(0xd6, []byte{0, 0, 0, 9}))
+	entry := tlvOf(0xca, name, seq)
+	sv := append([]byte{0xfd, 0x00, 0xc9, 0xfe, 0, 0, 0, byte(len(entry))}, entry...)
+	got, err := decodeStateVector(sv)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "/a", got[0].node.String())
+	require.EqualValues(t, 7, got[0].boot)
+	require.EqualValues(t, 9, got[0].seq)
+}
+
+// tlvOf builds a TLV from its type and the concatenated parts.
+func tlvOf(typ uint64, parts ...[]byte) []byte {
+	return tlv.AppendTLV(nil, typ, bytes.Join(parts, nil))
+}
 
 func svDecode(b []byte) error { _, err := decodeStateVector(b); return err }
 
@@ -135,12 +138,11 @@ func svDecode(b []byte) error { _, err := decodeStateVector(b); return err }
 // bytes and more (ndnd's is not), and such names are not fetchable.
 func TestLongComponents(t *testing.T) {
 	n := enc.Name{enc.NewGenericBytesComponent(bytes.Repeat([]byte{'a'}, 300)), enc.NewGenericComponent("b")}
-	b := appendName(nil, n)
+	b := tlv.AppendName(nil, n)
 	require.Equal(t, []byte{0x07, 0xfd, 0x01, 0x33, 0x08, 0xfd, 0x01, 0x2c}, b[:8])
-	r := tlvReader{b}
-	_, v, err := r.next()
+	_, v, err := tlv.Single(b)
 	require.NoError(t, err)
-	got, err := decodeNameValue(v)
+	got, err := tlv.DecodeName(v)
 	require.NoError(t, err)
 	require.True(t, n.Equal(got))
 	require.False(t, fetchable(n))

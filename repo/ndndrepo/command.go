@@ -7,6 +7,8 @@ import (
 	"github.com/named-data/ndnd/repo/tlv"
 	enc "github.com/named-data/ndnd/std/encoding"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
+
+	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // TLV types of ndnd's repo protocol (repo/tlv/definitions.go), which the
@@ -23,7 +25,6 @@ const (
 	typeBlobData        = 0x1BA
 	typeStatus          = 0x291
 	typeMessage         = 0x292
-	typeName            = 0x07
 	typeData            = 0x06
 )
 
@@ -66,12 +67,14 @@ type Command struct {
 //
 // It returns an error wrapping ErrNotCommand when content is not a RepoCmd
 // at all (application data), and one wrapping ErrMalformed when it holds a
-// command element that is broken: a length past its parent, a natural
-// number longer than 8 bytes, a name component of 253 bytes or more (ndnd
-// v1.5.3 re-encodes those with a wrong TLV-LENGTH), or an unknown critical
-// field. Unknown non-critical elements are skipped, as ndnd does. Parsing
-// does not check what the command asks (protocol, group, threshold): the
-// Server and PublicationHook do.
+// command element that is broken: a length past its parent, TLV-TYPE 0, a
+// NonNegativeInteger of other than 1, 2, 4 or 8 bytes (packet format v0.3;
+// ndnd's generated parser would read any length), a name component of 253
+// bytes or more (ndnd v1.5.3 re-encodes those with a wrong TLV-LENGTH), or
+// an unknown critical field. Unknown non-critical elements are skipped, as
+// ndnd does. Var-numbers may use any of the packet format's forms, as for
+// ndnd. Parsing does not check what the command asks (protocol, group,
+// threshold): the Server and PublicationHook do.
 func ParseCommand(content []byte) (*Command, error) {
 	if len(content) > MaxContentLen {
 		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrMalformed, len(content), MaxContentLen)
@@ -92,14 +95,16 @@ func ParseCommand(content []byte) (*Command, error) {
 		cmd.SyncJoin, cmd.BlobFetch = rc.SyncJoin, rc.BlobFetch
 		// ndnd's parser skips our SyncLeave (even type); read it here.
 		// The last occurrence wins, as for ndnd's own fields.
-		for b := content; len(b) > 0; {
-			t, v, n, _ := readTLV(b)
+		for r := tlvx.NewReader(content); r.More(); {
+			t, v, err := r.Next() // no error: checkCommand read it all
+			if err != nil {
+				return err
+			}
 			if t == TypeSyncLeave {
 				if cmd.SyncLeave, err = tlv.ParseSyncJoin(enc.NewBufferView(v), false); err != nil {
 					return err
 				}
 			}
-			b = b[n:]
 		}
 		return nil
 	})
@@ -118,7 +123,7 @@ func (c *Command) Encode() []byte {
 	}
 	out := (&tlv.RepoCmd{SyncJoin: c.SyncJoin, BlobFetch: c.BlobFetch}).Encode().Join()
 	if c.SyncLeave != nil {
-		out = appendTLV(out, TypeSyncLeave, c.SyncLeave.Encode().Join())
+		out = tlvx.AppendTLV(out, TypeSyncLeave, c.SyncLeave.Encode().Join())
 	}
 	return out
 }
@@ -140,8 +145,8 @@ func ParseResponse(content []byte) (*tlv.RepoCmdRes, error) {
 		return nil, fmt.Errorf("%w: response of %d bytes", ErrMalformed, len(content))
 	}
 	if err := checkSeq(content, func(t uint64, v []byte) error {
-		if t == typeStatus && len(v) > 8 {
-			return fmt.Errorf("status of %d bytes", len(v))
+		if t == typeStatus {
+			return checkNat("status", v)
 		}
 		return nil
 	}); err != nil {
@@ -198,16 +203,20 @@ func guard(f func() error) (err error) {
 // the structure it expects. known reports whether a command element is
 // there; a structure error before any is ErrNotCommand (application data),
 // after or inside one ErrMalformed.
+//
+// security.WellFormed does not fit here: it knows the containers of
+// packets (Interest, Data, Name, ...), not those of RepoCmd, so it would
+// not look inside SyncJoin or BlobFetch. The Data packets a BlobFetch
+// carries are checked with security.ReadData when used (readData).
 func checkCommand(b []byte) (known bool, err error) {
-	for len(b) > 0 {
-		t, v, n, ok := readTLV(b)
-		if !ok {
+	for r := tlvx.NewReader(b); r.More(); {
+		t, v, err := r.Next()
+		if err != nil {
 			if known {
-				return true, fmt.Errorf("%w: truncated TLV", ErrMalformed)
+				return true, fmt.Errorf("%w: %w", ErrMalformed, err)
 			}
-			return false, fmt.Errorf("%w: not a sequence of TLVs", ErrNotCommand)
+			return false, fmt.Errorf("%w: not a sequence of TLVs: %w", ErrNotCommand, err)
 		}
-		var err error
 		switch t {
 		case typeSyncJoin, TypeSyncLeave:
 			known = true
@@ -219,7 +228,6 @@ func checkCommand(b []byte) (known bool, err error) {
 		if err != nil {
 			return true, fmt.Errorf("%w: element %#x: %w", ErrMalformed, t, err)
 		}
-		b = b[n:]
 	}
 	return known, nil
 }
@@ -231,8 +239,8 @@ func checkSyncJoin(v []byte) error {
 			return checkNameContainer(v)
 		case typeHistorySnapshot:
 			return checkSeq(v, func(t uint64, v []byte) error {
-				if t == typeThreshold && len(v) > 8 {
-					return fmt.Errorf("threshold of %d bytes", len(v))
+				if t == typeThreshold {
+					return checkNat("threshold", v)
 				}
 				return nil
 			})
@@ -250,110 +258,39 @@ func checkBlobFetch(v []byte) error {
 	})
 }
 
+// checkNameContainer checks the Names in v: whole components of a valid
+// type (1..65535), none of 253 bytes or more (ndnd v1.5.3 encodes those
+// wrongly).
 func checkNameContainer(v []byte) error {
 	return checkSeq(v, func(t uint64, v []byte) error {
-		if t == typeName {
-			return checkName(v)
+		if t == tlvx.TypeName {
+			return tlvx.CheckName(v, tlvx.NdndMaxComponentLen)
 		}
 		return nil
 	})
 }
 
-// checkName checks a Name's value: whole components of a valid type
-// (1..65535), each shorter than 253 bytes.
-func checkName(v []byte) error {
-	return checkSeq(v, func(t uint64, v []byte) error {
-		if t == 0 || t > 0xFFFF {
-			return fmt.Errorf("name component type %d", t)
-		}
-		if len(v) >= 253 {
-			return fmt.Errorf("name component of %d bytes (ndnd v1.5.3 encodes >= 253 wrongly)", len(v))
-		}
-		return nil
-	})
+// checkNat checks that v is a NonNegativeInteger (1, 2, 4 or 8 bytes)
+// before ndnd's parser reads it (it reads any length, and more than 8
+// bytes overflows).
+func checkNat(what string, v []byte) error {
+	if _, err := tlvx.ReadNat(v); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // checkSeq checks that v is a sequence of whole TLVs and calls each on
 // every element.
 func checkSeq(v []byte, each func(t uint64, v []byte) error) error {
-	for len(v) > 0 {
-		t, val, n, ok := readTLV(v)
-		if !ok {
-			return fmt.Errorf("truncated TLV")
+	for r := tlvx.NewReader(v); r.More(); {
+		t, val, err := r.Next()
+		if err != nil {
+			return err
 		}
 		if err := each(t, val); err != nil {
 			return err
 		}
-		v = v[n:]
 	}
 	return nil
-}
-
-// readTLV splits the first TLV of b: type, value and total length n. ok is
-// false if b is shorter than the TLV claims.
-func readTLV(b []byte) (typ uint64, val []byte, n int, ok bool) {
-	t, n1 := varNum(b)
-	if n1 == 0 {
-		return 0, nil, 0, false
-	}
-	l, n2 := varNum(b[n1:])
-	if n2 == 0 || l > uint64(len(b)-n1-n2) {
-		return 0, nil, 0, false
-	}
-	n = n1 + n2 + int(l)
-	return t, b[n1+n2 : n], n, true
-}
-
-// varNum reads an NDN TLV var-number; n is 0 if b is too short.
-func varNum(b []byte) (v uint64, n int) {
-	if len(b) == 0 {
-		return 0, 0
-	}
-	switch x := b[0]; {
-	case x < 253:
-		return uint64(x), 1
-	case x == 253 && len(b) >= 3:
-		return uint64(b[1])<<8 | uint64(b[2]), 3
-	case x == 254 && len(b) >= 5:
-		return uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4]), 5
-	case x == 255 && len(b) >= 9:
-		for _, c := range b[1:9] {
-			v = v<<8 | uint64(c)
-		}
-		return v, 9
-	}
-	return 0, 0
-}
-
-// appendTLV appends a TLV of type t and value v to b.
-func appendTLV(b []byte, t uint64, v []byte) []byte {
-	b = appendVarNum(b, t)
-	b = appendVarNum(b, uint64(len(v)))
-	return append(b, v...)
-}
-
-func appendVarNum(b []byte, v uint64) []byte {
-	switch {
-	case v < 253:
-		return append(b, byte(v))
-	case v <= 0xFFFF:
-		return append(b, 253, byte(v>>8), byte(v))
-	case v <= 0xFFFFFFFF:
-		return append(b, 254, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-	}
-	return append(b, 255, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-}
-
-// namesEncodable reports whether ndnd v1.5.3 encodes every component of
-// the names correctly (it writes TLV-LENGTH as a NonNegativeInteger, wrong
-// from 253 bytes on: std/encoding/component.go:114).
-func namesEncodable(names ...enc.Name) bool {
-	for _, n := range names {
-		for _, c := range n {
-			if len(c.Val) >= 253 {
-				return false
-			}
-		}
-	}
-	return true
 }

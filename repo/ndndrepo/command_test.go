@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ndn-invoke/ndn-invoke/repo"
+	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 func mustName(t testing.TB, s string) enc.Name {
@@ -88,6 +89,8 @@ func TestParseCommand(t *testing.T) {
 		{name: "name length past its container", in: []byte{0xfd, 0x1d, 0xb2, 0x06, 0xfd, 0x01, 0xb8, 0x02, 0x07, 0x09}, wantErr: ErrMalformed},
 		{name: "component type 0", in: []byte{0xfd, 0x1d, 0xb2, 0x08, 0xfd, 0x01, 0xb8, 0x04, 0x07, 0x02, 0x00, 0x00}, wantErr: ErrMalformed},
 		{name: "threshold of 9 bytes", in: []byte{0xfd, 0x1d, 0xb0, 0x11, 0xfd, 0x01, 0xa4, 0x0d, 0xfd, 0x01, 0xa5, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 9}, wantErr: ErrMalformed},
+		{name: "threshold of 3 bytes", in: []byte{0xfd, 0x1d, 0xb0, 0x0b, 0xfd, 0x01, 0xa4, 0x07, 0xfd, 0x01, 0xa5, 0x03, 0, 0, 100}, wantErr: ErrMalformed},
+		{name: "TLV-TYPE 0 inside a command", in: []byte{0xfd, 0x1d, 0xb2, 0x02, 0x00, 0x00}, wantErr: ErrMalformed},
 		{name: "unknown critical field", in: []byte{0xfd, 0x1d, 0xb2, 0x02, 0x01, 0x00}, wantErr: ErrMalformed},
 		{name: "missing threshold", in: []byte{0xfd, 0x1d, 0xb0, 0x04, 0xfd, 0x01, 0xa4, 0x00}, wantErr: ErrMalformed},
 		{name: "long component", in: (&tlv.RepoCmd{BlobFetch: &tlv.BlobFetch{Name: &spec.NameContainer{Name: enc.Name{enc.NewGenericComponent(strings.Repeat("x", 300))}}}}).Encode().Join(), wantErr: ErrMalformed},
@@ -135,6 +138,7 @@ func TestParseResponse(t *testing.T) {
 		{"empty message", (&tlv.RepoCmdRes{Status: 400}).Encode().Join(), &tlv.RepoCmdRes{Status: 400}, false},
 		{"no status", []byte{0xfd, 0x02, 0x92, 0x00}, nil, true},
 		{"status too long", []byte{0xfd, 0x02, 0x91, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xfd, 0x02, 0x92, 0x00}, nil, true},
+		{"status of 3 bytes", []byte{0xfd, 0x02, 0x91, 0x03, 0, 0, 200}, nil, true},
 		{"truncated", ok[:len(ok)-1], nil, true},
 		{"garbage", []byte("<html>"), nil, true},
 		{"empty", nil, nil, true},
@@ -250,7 +254,7 @@ func TestDecodeRequest(t *testing.T) {
 	}
 }
 
-func tlvBytes(typ byte, v []byte) []byte { return appendTLV(nil, uint64(typ), v) }
+func tlvBytes(typ byte, v []byte) []byte { return tlvx.AppendTLV(nil, uint64(typ), v) }
 
 func groupSpec(g, mc enc.Name, threshold uint64) repo.GroupSpec {
 	return repo.GroupSpec{Group: g, MulticastPrefix: mc, HistorySnapshot: threshold}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // Config configures a Server. A zero field means its default;
@@ -65,7 +67,7 @@ func (c Config) Validate() error {
 	if len(c.Prefix) == 0 {
 		errs = append(errs, errors.New("config: Prefix is required"))
 	}
-	if !namesEncodable(c.Prefix) {
+	if !tlvx.NdndEncodable(c.Prefix) {
 		errs = append(errs, errors.New("config: Prefix has a component of 253 bytes or more (ndnd encodes it wrongly)"))
 	}
 	if c.DedupWindow < 0 || c.DedupEntries < 0 || c.MaxBlobPackets < 0 || c.OpTimeout < 0 {

@@ -9,6 +9,8 @@ import (
 	"github.com/named-data/ndnd/std/ndn"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	sig "github.com/named-data/ndnd/std/security/signer"
+
+	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // hostile are inputs known to hurt ndnd's generated parsers.
@@ -105,7 +107,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		o := req.op
 		switch o.verb {
 		case verbJoin:
-			if len(o.group.Group) == 0 || !namesEncodable(o.group.Group, o.group.MulticastPrefix) {
+			if len(o.group.Group) == 0 || !tlvx.NdndEncodable(o.group.Group, o.group.MulticastPrefix) {
 				t.Fatalf("bad group %v", o.group)
 			}
 			if o.group.HistorySnapshot != 0 && o.group.HistorySnapshot < 10 {
@@ -120,7 +122,7 @@ func FuzzDecodeRequest(f *testing.F) {
 				t.Fatalf("blobfetch name %v, %d packets", o.name, len(o.packets))
 			}
 			for _, p := range o.packets {
-				if len(p.name) == 0 || !namesEncodable(p.name) {
+				if len(p.name) == 0 || !tlvx.NdndEncodable(p.name) {
 					t.Fatalf("packet name %v", p.name)
 				}
 			}

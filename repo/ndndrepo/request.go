@@ -7,9 +7,9 @@ import (
 	"github.com/named-data/ndnd/repo/tlv"
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 
 	"github.com/ndn-invoke/ndn-invoke/repo"
+	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
@@ -101,28 +101,23 @@ func readCommandData(b []byte) (d ndn.Data, covered enc.Wire, err error) {
 }
 
 // readData parses b as exactly one Data packet (type 6, no trailing bytes)
-// whose name ndnd encodes correctly.
+// whose name ndnd encodes correctly. The packet goes through
+// security.ReadData: structure checked first, parser panics recovered.
 func readData(b []byte) (d ndn.Data, covered enc.Wire, err error) {
-	t, _, n, ok := readTLV(b)
+	t, _, err := tlvx.Single(b)
 	switch {
-	case !ok || n != len(b):
-		return nil, nil, fmt.Errorf("not one whole TLV")
+	case err != nil:
+		return nil, nil, fmt.Errorf("not one whole TLV: %w", err)
 	case t != typeData:
 		return nil, nil, fmt.Errorf("TLV type %d, not Data", t)
-	case !security.WellFormed(b):
-		return nil, nil, fmt.Errorf("malformed TLV structure")
 	}
-	err = guard(func() (err error) {
-		d, covered, err = spec.Spec{}.ReadData(enc.NewBufferView(b))
-		return err
-	})
-	if err != nil {
+	if d, covered, err = security.ReadData(b); err != nil {
 		return nil, nil, err
 	}
 	if len(d.Name()) == 0 {
 		return nil, nil, fmt.Errorf("command Data has an empty name")
 	}
-	if !namesEncodable(d.Name()) {
+	if !tlvx.NdndEncodable(d.Name()) {
 		return nil, nil, fmt.Errorf("command Data name has a component of 253 bytes or more")
 	}
 	return d, covered, nil

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // TLV-TYPE numbers of the protocol (encoding.rst and pub_sub.rst).
@@ -158,19 +160,19 @@ type NotifyAppParam struct {
 
 // Encode returns p's wire encoding (the fields without an outer TLV).
 func (p *ObjectParam) Encode() []byte {
-	b := appendName(nil, p.Name)
+	b := tlv.AppendName(nil, p.Name)
 	if p.ForwardingHint != nil {
 		var hv []byte
 		for _, n := range p.ForwardingHint {
-			hv = appendName(hv, n)
+			hv = tlv.AppendName(hv, n)
 		}
-		b = appendTLV(b, TypeForwardingHint, hv)
+		b = tlv.AppendTLV(b, TypeForwardingHint, hv)
 	}
 	if p.StartBlockID != nil {
-		b = appendNat(b, TypeStartBlockID, *p.StartBlockID)
+		b = tlv.AppendNat(b, TypeStartBlockID, *p.StartBlockID)
 	}
 	if p.EndBlockID != nil {
-		b = appendNat(b, TypeEndBlockID, *p.EndBlockID)
+		b = tlv.AppendNat(b, TypeEndBlockID, *p.EndBlockID)
 	}
 	if p.RegisterPrefix != nil {
 		b = appendNested(b, TypeRegisterPrefix, p.RegisterPrefix)
@@ -180,19 +182,19 @@ func (p *ObjectParam) Encode() []byte {
 
 func decodeObjectParam(b []byte) (ObjectParam, error) {
 	var p ObjectParam
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return p, err
+			return p, malformed(err)
 		}
 		switch t {
-		case typeName:
+		case tlv.TypeName:
 			if p.Name != nil {
 				return p, dupErr("ObjParam Name")
 			}
-			if p.Name, err = decodeNameValue(v); err != nil {
-				return p, fmt.Errorf("ObjParam Name: %w", err)
+			if p.Name, err = decodeName(v, "ObjParam Name"); err != nil {
+				return p, err
 			}
 		case TypeForwardingHint:
 			if p.ForwardingHint != nil {
@@ -243,10 +245,10 @@ func (p *SyncParam) Encode() []byte {
 		b = appendNested(b, TypeRegisterPrefix, p.RegisterPrefix)
 	}
 	if p.DataNameDedupe {
-		b = appendTLV(b, TypeSyncDataNameDedupe, nil)
+		b = tlv.AppendTLV(b, TypeSyncDataNameDedupe, nil)
 	}
 	if p.Reset {
-		b = appendTLV(b, TypeSyncReset, nil)
+		b = tlv.AppendTLV(b, TypeSyncReset, nil)
 	}
 	return b
 }
@@ -254,11 +256,11 @@ func (p *SyncParam) Encode() []byte {
 func decodeSyncParam(b []byte) (SyncParam, error) {
 	var p SyncParam
 	var dedupe, reset bool
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return p, err
+			return p, malformed(err)
 		}
 		switch t {
 		case TypeSyncPrefix:
@@ -302,10 +304,10 @@ func decodeSyncParam(b []byte) (SyncParam, error) {
 func (p *CommandParam) Encode() []byte {
 	var b []byte
 	for i := range p.Objects {
-		b = appendTLV(b, TypeObjectParam, p.Objects[i].Encode())
+		b = tlv.AppendTLV(b, TypeObjectParam, p.Objects[i].Encode())
 	}
 	for i := range p.SyncGroups {
-		b = appendTLV(b, TypeSyncParam, p.SyncGroups[i].Encode())
+		b = tlv.AppendTLV(b, TypeSyncParam, p.SyncGroups[i].Encode())
 	}
 	return b
 }
@@ -314,11 +316,11 @@ func (p *CommandParam) Encode() []byte {
 // ErrMalformed. It does not retain b.
 func DecodeCommandParam(b []byte) (*CommandParam, error) {
 	p := &CommandParam{}
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		switch t {
 		case TypeObjectParam:
@@ -342,13 +344,13 @@ func DecodeCommandParam(b []byte) (*CommandParam, error) {
 
 // Encode returns s's wire encoding (the fields without an outer TLV).
 func (s *ObjectStatus) Encode() []byte {
-	b := appendName(nil, s.Name)
-	b = appendNat(b, TypeStatusCode, uint64(s.Status))
+	b := tlv.AppendName(nil, s.Name)
+	b = tlv.AppendNat(b, TypeStatusCode, uint64(s.Status))
 	if s.InsertNum != nil {
-		b = appendNat(b, TypeInsertNum, *s.InsertNum)
+		b = tlv.AppendNat(b, TypeInsertNum, *s.InsertNum)
 	}
 	if s.DeleteNum != nil {
-		b = appendNat(b, TypeDeleteNum, *s.DeleteNum)
+		b = tlv.AppendNat(b, TypeDeleteNum, *s.DeleteNum)
 	}
 	return b
 }
@@ -356,19 +358,19 @@ func (s *ObjectStatus) Encode() []byte {
 func decodeObjectStatus(b []byte) (ObjectStatus, error) {
 	var s ObjectStatus
 	hasStatus := false
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return s, err
+			return s, malformed(err)
 		}
 		switch t {
-		case typeName:
+		case tlv.TypeName:
 			if s.Name != nil {
 				return s, dupErr("ObjStatus Name")
 			}
-			if s.Name, err = decodeNameValue(v); err != nil {
-				return s, fmt.Errorf("ObjStatus Name: %w", err)
+			if s.Name, err = decodeName(v, "ObjStatus Name"); err != nil {
+				return s, err
 			}
 		case TypeStatusCode:
 			if hasStatus {
@@ -404,25 +406,25 @@ func decodeObjectStatus(b []byte) (ObjectStatus, error) {
 
 // Encode returns s's wire encoding (the fields without an outer TLV).
 func (s *SyncStatus) Encode() []byte {
-	return appendNat(appendName(nil, s.Name), TypeStatusCode, uint64(s.Status))
+	return tlv.AppendNat(tlv.AppendName(nil, s.Name), TypeStatusCode, uint64(s.Status))
 }
 
 func decodeSyncStatus(b []byte) (SyncStatus, error) {
 	var s SyncStatus
 	hasStatus := false
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return s, err
+			return s, malformed(err)
 		}
 		switch t {
-		case typeName:
+		case tlv.TypeName:
 			if s.Name != nil {
 				return s, dupErr("SyncStatus Name")
 			}
-			if s.Name, err = decodeNameValue(v); err != nil {
-				return s, fmt.Errorf("SyncStatus Name: %w", err)
+			if s.Name, err = decodeName(v, "SyncStatus Name"); err != nil {
+				return s, err
 			}
 		case TypeStatusCode:
 			if hasStatus {
@@ -445,12 +447,12 @@ func decodeSyncStatus(b []byte) (SyncStatus, error) {
 
 // Encode returns r's wire encoding: the content of a check reply.
 func (r *CommandRes) Encode() []byte {
-	b := appendNat(nil, TypeStatusCode, uint64(r.Status))
+	b := tlv.AppendNat(nil, TypeStatusCode, uint64(r.Status))
 	for i := range r.Objects {
-		b = appendTLV(b, TypeObjectResult, r.Objects[i].Encode())
+		b = tlv.AppendTLV(b, TypeObjectResult, r.Objects[i].Encode())
 	}
 	for i := range r.SyncGroups {
-		b = appendTLV(b, TypeSyncResult, r.SyncGroups[i].Encode())
+		b = tlv.AppendTLV(b, TypeSyncResult, r.SyncGroups[i].Encode())
 	}
 	return b
 }
@@ -460,11 +462,11 @@ func (r *CommandRes) Encode() []byte {
 func DecodeCommandRes(b []byte) (*CommandRes, error) {
 	res := &CommandRes{}
 	hasStatus := false
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		switch t {
 		case TypeStatusCode:
@@ -499,17 +501,17 @@ func DecodeCommandRes(b []byte) (*CommandRes, error) {
 }
 
 // Encode returns q's wire encoding: a check Interest's ApplicationParameters.
-func (q *StatQuery) Encode() []byte { return appendTLV(nil, TypeRequestNo, q.RequestNo) }
+func (q *StatQuery) Encode() []byte { return tlv.AppendTLV(nil, TypeRequestNo, q.RequestNo) }
 
 // DecodeStatQuery decodes a check Interest's ApplicationParameters. Errors
 // match ErrMalformed. It does not retain b.
 func DecodeStatQuery(b []byte) (*StatQuery, error) {
 	q := &StatQuery{}
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		if t != TypeRequestNo {
 			return nil, unknownErr("RepoStatQuery", t)
@@ -531,8 +533,8 @@ func DecodeStatQuery(b []byte) (*StatQuery, error) {
 // Encode returns p's wire encoding: a notify Interest's
 // ApplicationParameters.
 func (p *NotifyAppParam) Encode() []byte {
-	b := appendName(nil, p.Publisher)
-	b = appendTLV(b, TypeNotifyNonce, p.Nonce)
+	b := tlv.AppendName(nil, p.Publisher)
+	b = tlv.AppendTLV(b, TypeNotifyNonce, p.Nonce)
 	if p.PublisherFwdHint != nil {
 		b = appendNested(b, TypeForwardingHint, p.PublisherFwdHint)
 	}
@@ -544,19 +546,19 @@ func (p *NotifyAppParam) Encode() []byte {
 // retain b.
 func DecodeNotifyAppParam(b []byte) (*NotifyAppParam, error) {
 	p := &NotifyAppParam{}
-	r := tlvReader{b}
-	for r.more() {
-		t, v, err := r.next()
+	r := tlv.NewReader(b)
+	for r.More() {
+		t, v, err := r.Next()
 		if err != nil {
-			return nil, err
+			return nil, malformed(err)
 		}
 		switch t {
-		case typeName:
+		case tlv.TypeName:
 			if p.Publisher != nil {
 				return nil, dupErr("publisher Name")
 			}
-			if p.Publisher, err = decodeNameValue(v); err != nil {
-				return nil, fmt.Errorf("publisher: %w", err)
+			if p.Publisher, err = decodeName(v, "publisher"); err != nil {
+				return nil, err
 			}
 		case TypeNotifyNonce:
 			if p.Nonce != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 // Verb is a command of the protocol. Its value is the topic suffix under
@@ -108,21 +110,9 @@ func join(base enc.Name, comps ...enc.Component) enc.Name {
 	return append(n, comps...)
 }
 
-// maxComponentLen is the longest name component this package hands to
-// ndnd: ndnd v1.5.3 encodes the TLV-LENGTH of longer ones wrongly
-// (std/encoding/component.go:108, :114).
-const maxComponentLen = 252
-
-// nameUsable reports whether ndnd can encode n and, unless empty is
+// nameUsable reports whether ndnd can encode n (tlv.NdndEncodable: no
+// component over tlv.NdndMaxComponentLen bytes) and, unless empty is
 // allowed, whether n has a component.
 func nameUsable(n enc.Name, empty bool) bool {
-	if len(n) == 0 {
-		return empty
-	}
-	for _, c := range n {
-		if len(c.Val) > maxComponentLen {
-			return false
-		}
-	}
-	return true
+	return (empty || len(n) > 0) && tlv.NdndEncodable(n)
 }

@@ -15,6 +15,7 @@ import (
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/repo"
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
@@ -314,11 +315,11 @@ func (s *Server) decodeNotify(in *ndnx.Incoming) (*NotifyAppParam, error) {
 	}
 	switch {
 	case !nameUsable(p.Publisher, false):
-		return nil, fmt.Errorf("%w: publisher prefix empty or with a component over %d bytes", ErrMalformed, maxComponentLen)
+		return nil, fmt.Errorf("%w: publisher prefix empty or with a component over %d bytes", ErrMalformed, tlv.NdndMaxComponentLen)
 	case len(p.Nonce) == 0 || len(p.Nonce) > maxNonceLen:
 		return nil, fmt.Errorf("%w: %d-byte nonce, want 1..%d", ErrMalformed, len(p.Nonce), maxNonceLen)
 	case !nameUsable(p.PublisherFwdHint, true):
-		return nil, fmt.Errorf("%w: forwarding hint with a component over %d bytes", ErrMalformed, maxComponentLen)
+		return nil, fmt.Errorf("%w: forwarding hint with a component over %d bytes", ErrMalformed, tlv.NdndMaxComponentLen)
 	}
 	return p, nil
 }
@@ -482,9 +483,9 @@ func (s *Server) decodeCommand(v Verb, content []byte) (*CommandParam, error) {
 func (s *Server) checkObject(v Verb, o ObjectParam) error {
 	switch {
 	case !nameUsable(o.Name, false):
-		return fmt.Errorf("name empty or with a component over %d bytes", maxComponentLen)
+		return fmt.Errorf("name empty or with a component over %d bytes", tlv.NdndMaxComponentLen)
 	case !nameUsable(o.RegisterPrefix, true):
-		return fmt.Errorf("register prefix with a component over %d bytes", maxComponentLen)
+		return fmt.Errorf("register prefix with a component over %d bytes", tlv.NdndMaxComponentLen)
 	case o.StartBlockID != nil && o.EndBlockID != nil && *o.EndBlockID < *o.StartBlockID:
 		return fmt.Errorf("end block id %d before start block id %d", *o.EndBlockID, *o.StartBlockID)
 	case v == VerbInsert && (s.cfg.Prefix.IsPrefix(o.Name) || o.Name.IsPrefix(s.cfg.Prefix)):

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	enc "github.com/named-data/ndnd/std/encoding"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 func gc(s string) enc.Component { return enc.NewGenericComponent(s) }
@@ -61,7 +63,7 @@ func TestNameKeyLongComponentRegression(t *testing.T) {
 	for _, n := range []int{252, 253, 254, 255, 256, 300, 1000, 65535, 65536} {
 		c := comp(enc.TypeGenericNameComponent, n)
 		key := NameKey(enc.Name{c})
-		parsed, err := enc.NameFromBytes(append(appendVarNum([]byte{7}, uint64(len(key))), key...))
+		parsed, err := enc.NameFromBytes(append(tlv.AppendVarNum([]byte{7}, uint64(len(key))), key...))
 		if err != nil || !parsed.Equal(enc.Name{c}) {
 			t.Errorf("len %d: ndnd cannot parse our Name TLV: %v", n, err)
 		}

@@ -16,11 +16,11 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
-	"github.com/ndn-invoke/ndn-invoke/security"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
 // FileName is the database file Open creates in its directory.
@@ -425,26 +425,20 @@ func storableKey(name enc.Name) ([]byte, error) {
 // parseData checks that wire is exactly one Data TLV named name and
 // returns its FreshnessPeriod (0 if absent). ndnd's parser is not hardened
 // against malformed input (it panics, or allocates gigabytes for a 9-byte
-// packet: see security.WellFormed), so the structure is checked first and
-// the parser runs under recover.
+// packet: see security.WellFormed), so it runs through security.ReadData,
+// which checks the structure first and recovers from a panic.
 func parseData(name enc.Name, wire []byte) (freshness time.Duration, err error) {
-	if !security.WellFormed(wire) {
-		return 0, fmt.Errorf("%w: malformed TLV structure", ErrInvalidData)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: parser panic: %v", ErrInvalidData, p)
-		}
-	}()
-	typ, n, err := readVarNumLenient(wire)
-	if err != nil || typ != 0x06 {
+	r := tlv.NewReader(wire)
+	typ, _, err := r.Next()
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%w: malformed TLV structure: %w", ErrInvalidData, err)
+	case typ != 0x06:
 		return 0, fmt.Errorf("%w: not a Data TLV", ErrInvalidData)
-	}
-	l, m, err := readVarNumLenient(wire[n:])
-	if err != nil || l != uint64(len(wire)-n-m) {
+	case r.More():
 		return 0, fmt.Errorf("%w: Data TLV length does not match the %d-byte wire", ErrInvalidData, len(wire))
 	}
-	data, _, err := spec.Spec{}.ReadData(enc.NewBufferView(wire))
+	data, _, err := security.ReadData(wire)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrInvalidData, err)
 	}
@@ -455,33 +449,6 @@ func parseData(name enc.Name, wire []byte) (freshness time.Duration, err error) 
 		freshness = f
 	}
 	return freshness, nil
-}
-
-// readVarNumLenient reads a var-number, accepting non-shortest forms as
-// NDN receivers should.
-func readVarNumLenient(b []byte) (uint64, int, error) {
-	if len(b) == 0 {
-		return 0, 0, errShortVarNum
-	}
-	var n int
-	switch b[0] {
-	case 0xfd:
-		n = 3
-	case 0xfe:
-		n = 5
-	case 0xff:
-		n = 9
-	default:
-		return uint64(b[0]), 1, nil
-	}
-	if len(b) < n {
-		return 0, 0, errShortVarNum
-	}
-	var x uint64
-	for _, c := range b[1:n] {
-		x = x<<8 | uint64(c)
-	}
-	return x, n, nil
 }
 
 // submit queues w for the committer and waits for its result.
