@@ -109,6 +109,8 @@ type CallConfig struct {
 	// keys (ChaCha20-Poly1305, bound to the call's name), so forwarders and
 	// caches see names but not contents. It implies a session-signed call.
 	Sealed bool
+	// atLeastOnce is set by Notify.
+	atLeastOnce bool
 	// AttemptTimeout bounds each attempt (0: the whole ctx deadline). An
 	// attempt that runs out ends with DeadlineExceeded, which is retried
 	// only if the retry policy lists it.
@@ -349,6 +351,18 @@ func (c *Client) call(ctx context.Context, method enc.Name, req, resp any, cc *C
 			continue
 		}
 		lastErr = st
+		if cc.atLeastOnce {
+			// Retry lost notifications (a timed-out attempt, an
+			// unreachable service) until acknowledged or ctx ends; the
+			// caller bounds it, so no retry budget applies.
+			if (st.Code != codes.DeadlineExceeded && st.Code != codes.Unavailable) || ctx.Err() != nil {
+				break
+			}
+			if err := sleep(ctx, c.policy.Backoff.Delay(attempt, mrand.Float64())); err != nil {
+				break
+			}
+			continue
+		}
 		retryable := c.policy.Retryable(uint32(st.Code))
 		if retryable {
 			c.budget.OnFailure()

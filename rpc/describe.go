@@ -21,6 +21,7 @@ type MethodDescription struct {
 	CacheTTLMillis int64  `json:"cacheable_ttl_ms,omitempty"`
 	Idempotent     bool   `json:"idempotent"`
 	TimeoutMillis  int64  `json:"timeout_ms,omitempty"`
+	Notification   bool   `json:"notification,omitempty"` // fire-and-forget: acknowledged, no result
 	Request        any    `json:"request,omitempty"`
 	Response       any    `json:"response,omitempty"`
 }
@@ -31,8 +32,8 @@ func (s *Server) describe() Description {
 		d.Methods = append(d.Methods, MethodDescription{
 			Name: m.name, Description: m.opts.Description, Public: m.opts.Public,
 			CacheTTLMillis: m.opts.CacheTTL.Milliseconds(), Idempotent: m.opts.Idempotent,
-			TimeoutMillis: m.opts.Timeout.Milliseconds(),
-			Request:       shape(reflect.TypeOf(m.opts.RequestType), 0), Response: shape(reflect.TypeOf(m.opts.ResponseType), 0),
+			TimeoutMillis: m.opts.Timeout.Milliseconds(), Notification: m.opts.Notification,
+			Request: shape(reflect.TypeOf(m.opts.RequestType), 0), Response: shape(reflect.TypeOf(m.opts.ResponseType), 0),
 		})
 	}
 	return d

@@ -114,8 +114,18 @@ type MethodOptions struct {
 	// executed at most once per (caller, request id): a retransmission is
 	// answered from the stored reply.
 	Idempotent bool
-	// Timeout caps the handler's run time (0: only the caller's deadline).
+	// Timeout caps the handler's run time (0: only the caller's deadline;
+	// for a Notification, only the server's lifetime).
 	Timeout time.Duration
+	// Notification makes the method fire-and-forget: the server
+	// acknowledges a call (status OK, no payload) as soon as it is
+	// authenticated and authorized, then runs the handler on its own
+	// goroutine, whose reply is discarded. A retransmitted signed call is
+	// acknowledged again without running twice (at most once per caller
+	// and request id), so Client.Notify with AtLeastOnce gives
+	// exactly-once execution while the server runs. The handler's ctx ends
+	// at Timeout or when the server shuts down.
+	Notification bool
 	// Policy overrides the server's authorization policy for this method.
 	Policy *security.Policy
 	// Description is shown by describe.

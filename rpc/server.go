@@ -117,6 +117,12 @@ type Server struct {
 	once     *replyCache
 	sessions *serverSessions
 
+	// base is the context of notification handlers: cancelled when the
+	// server closes. async counts those handlers.
+	base       context.Context
+	cancelBase context.CancelFunc
+	async      sync.WaitGroup
+
 	mu       sync.Mutex
 	started  bool
 	draining bool
@@ -138,14 +144,17 @@ func NewServer(node *ndnx.Node, cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rpc: sessions: %w", err)
 	}
+	base, cancel := context.WithCancel(context.Background())
 	return &Server{
-		Mux:      NewMux(),
-		node:     node,
-		cfg:      cfg,
-		log:      cfg.Logger,
-		sem:      make(chan struct{}, cfg.MaxInFlight),
-		once:     newReplyCache(cfg.ReplyCache, cfg.ReplyTTL),
-		sessions: ss,
+		base:       base,
+		cancelBase: cancel,
+		Mux:        NewMux(),
+		node:       node,
+		cfg:        cfg,
+		log:        cfg.Logger,
+		sem:        make(chan struct{}, cfg.MaxInFlight),
+		once:       newReplyCache(cfg.ReplyCache, cfg.ReplyTTL),
+		sessions:   ss,
 	}, nil
 }
 
@@ -201,6 +210,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	// Notification handlers still running see their ctx end; wait for
+	// them (they must honour ctx).
+	s.cancelBase()
+	s.async.Wait()
 	// Erase every session's keys (forward secrecy); a handler still running
 	// answers with the service key instead.
 	s.sessions.table.Close()
@@ -383,6 +396,10 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		}
 	}
 
+	if m.opts.Notification {
+		s.notify(in, req, m, key, send)
+		return
+	}
 	if wreq.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, wreq.Timeout)
@@ -423,6 +440,45 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		freshness = 0 // errors are not cached
 	}
 	send(in, content, freshness)
+}
+
+// notify acknowledges a notification and runs its handler on an owned
+// goroutine with the server's base context.
+func (s *Server) notify(in *ndnx.Incoming, req *Request, m *method, key string, send func(*ndnx.Incoming, []byte, time.Duration)) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.replyStatus(in, status.New(codes.Unavailable, "server shutting down"), 0)
+		return
+	}
+	s.async.Add(1)
+	s.mu.Unlock()
+	ack := s.encodeResult(s.base, req, &Response{}, nil, 0)
+	if key != "" {
+		for _, w := range s.once.finish(key, ack) {
+			send(w, ack, 0)
+		}
+	}
+	send(in, ack, 0)
+	go func() { // owned: s.async, awaited by Shutdown and Close
+		defer s.async.Done()
+		ctx := s.base
+		if m.opts.Timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, m.opts.Timeout)
+			defer cancel()
+		}
+		if req.TraceParent != "" {
+			ctx = WithTraceParent(ctx, req.TraceParent)
+		}
+		h := m.h
+		if len(s.cfg.Middleware) > 0 {
+			h = Chain(s.cfg.Middleware...)(h)
+		}
+		if _, err := runHandler(ctx, h, req); err != nil {
+			s.log.Warn("notification handler failed", "method", m.name, "caller", req.Caller, "err", err)
+		}
+	}()
 }
 
 // runHandler calls h, turning a panic into Internal so one bad request
