@@ -488,6 +488,13 @@ func (c *Client) finish(ctx context.Context, method enc.Name, sess *session.Sess
 		*cc.ReplyMetadata = fromWireMD(w.Metadata)
 	}
 	payload := w.Payload
+	if w.Kind == wire.KindStream {
+		if t, ok := resp.(*streamTarget); ok {
+			t.prefix = w.Continuation
+			return nil
+		}
+		return status.Errorf(codes.Unimplemented, "%s is a streaming method: use Client.Stream", method)
+	}
 	if w.Kind == wire.KindObject {
 		b, err := consume(ctx, c.node, w.Continuation, 0)
 		if err != nil {

@@ -144,9 +144,10 @@ var ErrBadMethod = errors.New("rpc: bad method name")
 var methodName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
 
 type method struct {
-	name string
-	h    Handler
-	opts MethodOptions
+	name   string
+	h      Handler
+	stream StreamHandler // set for server-streaming methods
+	opts   MethodOptions
 }
 
 // Mux maps method names to handlers. It is safe for concurrent use.

@@ -122,6 +122,8 @@ type Server struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 	async      sync.WaitGroup
+	streams    serverStreams
+	dropItem   func(seq uint64) bool // test hook (export_test.go): drop item Interests
 
 	mu       sync.Mutex
 	started  bool
@@ -148,6 +150,7 @@ func NewServer(node *ndnx.Node, cfg ServerConfig) (*Server, error) {
 	return &Server{
 		base:       base,
 		cancelBase: cancel,
+		streams:    serverStreams{m: map[string]*serverStream{}},
 		Mux:        NewMux(),
 		node:       node,
 		cfg:        cfg,
@@ -180,7 +183,28 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = s.node.Unhandle(s.cfg.Service)
 		return err
 	}
+	s.mu.Lock()
+	if !s.closed {
+		s.async.Add(1)
+		go s.janitor() // owned: s.async; ends with s.base
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+// janitor ends idle streams once a second until the server closes.
+func (s *Server) janitor() {
+	defer s.async.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.base.Done():
+			return
+		case now := <-t.C:
+			s.sweepStreams(now)
+		}
+	}
 }
 
 // Shutdown stops accepting calls (health turns NOT_SERVING and new calls get
@@ -210,8 +234,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	// Notification handlers still running see their ctx end; wait for
-	// them (they must honour ctx).
+	// Streams end; notification and stream handlers still running see
+	// their ctx end; wait for them (they must honour ctx).
+	s.closeStreams()
 	s.cancelBase()
 	s.async.Wait()
 	// Erase every session's keys (forward secrecy); a handler still running
@@ -259,6 +284,9 @@ func (s *Server) serve(ctx context.Context, in *ndnx.Incoming) {
 		return
 	case "_obj":
 		s.serveObject(in)
+		return
+	case streamMarker:
+		s.serveStream(in, rel)
 		return
 	case session.NameMarker:
 		if s.enter() {
@@ -398,6 +426,10 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 
 	if m.opts.Notification {
 		s.notify(in, req, m, key, send)
+		return
+	}
+	if m.stream != nil {
+		s.startStream(in, req, m, key, send)
 		return
 	}
 	if wreq.Timeout > 0 {

@@ -1,0 +1,246 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/rpc/codec"
+	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
+	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
+	"github.com/ndn-invoke/ndn-invoke/rpc/status"
+)
+
+// streamTarget receives a stream call's continuation (see finish).
+type streamTarget struct{ prefix enc.Name }
+
+// errPastEnd: the item asked for lies past the stream's end.
+var errPastEnd = errors.New("rpc: past the end of the stream")
+
+// streamItemLifetime is the lifetime of an item Interest: the server holds
+// it until the item is produced, and the client asks again when it
+// expires (which also keeps the stream from going idle).
+// (A variable only so that the loss test can shorten it.)
+var streamItemLifetime = 4 * time.Second
+
+// Stream is the client side of a server stream: Recv returns the items in
+// order. It fetches up to StreamWindow items ahead on its own goroutines
+// (stopped by Close or when the stream ends); a lost Interest or item is
+// asked for again, so order and completeness hold under loss. Recv and
+// Close may be called from different goroutines; Recv is not safe for
+// concurrent use.
+type Stream struct {
+	c      *Client
+	method enc.Name
+	prefix enc.Name
+	cd     codec.Codec
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	items   map[uint64]*wire.Response
+	claim   uint64 // next seq a fetcher takes
+	next    uint64 // next seq Recv returns
+	last    uint64 // final seq, when haveEnd
+	haveEnd bool
+	err     error // a fetch failed for good
+	closed  bool
+}
+
+// Stream calls a server-streaming method and returns the stream once the
+// server accepted the call (errors then are Call's). ctx bounds the whole
+// stream: when it ends, fetching stops and Recv returns its error. cc's
+// Codec decodes the items (default JSON).
+func (c *Client) Stream(ctx context.Context, method string, req any, cc *CallConfig) (*Stream, error) {
+	name, err := enc.NameFromStr(method)
+	if err != nil || len(name) < 2 {
+		return nil, status.Errorf(codes.InvalidArgument, "bad method name %q: want /<service>/<method>", method)
+	}
+	return c.StreamName(ctx, name, req, cc)
+}
+
+// StreamName is Stream with a parsed name.
+func (c *Client) StreamName(ctx context.Context, method enc.Name, req any, cc *CallConfig) (*Stream, error) {
+	if cc == nil {
+		cc = &CallConfig{}
+	}
+	var t streamTarget
+	if err := c.invoke(ctx, method, req, &t, cc); err != nil {
+		return nil, err
+	}
+	if len(t.prefix) == 0 {
+		return nil, status.Errorf(codes.Internal, "%s is not a streaming method (it answered inline)", method)
+	}
+	cd := cc.Codec
+	if cd == nil {
+		cd, _ = codec.Get("json")
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	s := &Stream{c: c, method: method, prefix: t.prefix, cd: cd, ctx: sctx, cancel: cancel, items: map[uint64]*wire.Response{}}
+	s.cond = sync.NewCond(&s.mu)
+	// Wake waiters when ctx ends (the callback runs once, then is gone).
+	context.AfterFunc(sctx, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
+	for range StreamWindow {
+		s.wg.Add(1)
+		go s.fetcher() // owned: s.wg, awaited by Close
+	}
+	return s, nil
+}
+
+// fetcher claims the next seq within the window and fetches it.
+func (s *Stream) fetcher() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		for s.ctx.Err() == nil && s.err == nil && !(s.haveEnd && s.claim > s.last) && s.claim >= s.next+StreamWindow {
+			s.cond.Wait()
+		}
+		if s.ctx.Err() != nil || s.err != nil || (s.haveEnd && s.claim > s.last) {
+			s.mu.Unlock()
+			return
+		}
+		seq := s.claim
+		s.claim++
+		s.mu.Unlock()
+
+		w, final, err := s.fetch(seq)
+		s.mu.Lock()
+		switch {
+		case errors.Is(err, errPastEnd):
+		case err != nil:
+			if s.err == nil && s.ctx.Err() == nil {
+				s.err = err
+			}
+		default:
+			s.items[seq] = w
+			if final && (!s.haveEnd || seq < s.last) {
+				s.haveEnd, s.last = true, seq
+			}
+		}
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}
+}
+
+// fetch gets item seq, asking again whenever an Interest expires (the item
+// may not be produced yet, or a packet was lost) until the stream's ctx
+// ends. The item must verify and be signed by the service.
+func (s *Stream) fetch(seq uint64) (*wire.Response, bool, error) {
+	name := append(s.prefix.Clone(), enc.NewSequenceNumComponent(seq))
+	for {
+		actx, cancel := context.WithTimeout(s.ctx, streamItemLifetime)
+		d, err := s.c.node.Fetch(actx, name, false, false)
+		cancel()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil, false, s.ctx.Err()
+			}
+			if errors.Is(err, ndnx.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+				s.mu.Lock()
+				past := s.haveEnd && seq > s.last
+				s.mu.Unlock()
+				if past {
+					return nil, false, errPastEnd
+				}
+				continue
+			}
+			return nil, false, status.Errorf(codes.Unavailable, "stream %s item %d: %v", s.prefix, seq, err)
+		}
+		key, err := s.c.node.VerifyData(s.ctx, d)
+		if err == nil {
+			err = s.c.checkSigner(key, s.method)
+		}
+		if err != nil {
+			return nil, false, status.Errorf(codes.Unauthenticated, "stream %s item %d: %v", s.prefix, seq, err)
+		}
+		w, err := wire.DecodeResponse(d.Data.Content().Join())
+		if err != nil {
+			return nil, false, status.Errorf(codes.Internal, "stream %s item %d: %v", s.prefix, seq, err)
+		}
+		final := false
+		if fb, ok := d.Data.FinalBlockID().Get(); ok && fb.IsSequenceNum() && fb.NumberVal() == seq {
+			final = true
+		}
+		return w, final, nil
+	}
+}
+
+// RecvRaw returns the next item's payload. At the end of the stream it
+// returns io.EOF; if the server's handler failed, its status error; if
+// ctx ended or Close was called, a status error with the ctx's code.
+func (s *Stream) RecvRaw() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if w, ok := s.items[s.next]; ok {
+			end := s.haveEnd && s.next == s.last
+			if end && w.Status == uint32(codes.OK) {
+				return nil, io.EOF // stays at the end
+			}
+			delete(s.items, s.next)
+			s.next++
+			s.cond.Broadcast()
+			if w.Status != uint32(codes.OK) {
+				s.haveEnd, s.last = true, s.next // nothing after an error
+				return nil, &status.Status{Code: codes.Code(w.Status), Message: w.Message, Details: w.Details}
+			}
+			return w.Payload, nil
+		}
+		if s.haveEnd && s.next > s.last {
+			return nil, io.EOF
+		}
+		if s.err != nil {
+			return nil, s.err
+		}
+		if err := s.ctx.Err(); err != nil {
+			return nil, status.FromContextError(err)
+		}
+		s.cond.Wait()
+	}
+}
+
+// Recv decodes the next item into v with the call's codec. Errors as
+// RecvRaw's, or InvalidArgument... for an item that does not decode.
+func (s *Stream) Recv(v any) error {
+	b, err := s.RecvRaw()
+	if err != nil {
+		return err
+	}
+	if err := s.cd.Unmarshal(b, v); err != nil {
+		return status.Errorf(codes.Internal, "decode stream item: %v", err)
+	}
+	return nil
+}
+
+// Close stops the stream: it tells the server (best effort, so its
+// handler's ctx ends at once rather than after StreamIdleTimeout), stops
+// fetching and waits for the stream's goroutines. Idempotent.
+func (s *Stream) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ended := s.haveEnd && s.next > s.last
+	s.mu.Unlock()
+	if !ended {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 500*time.Millisecond)
+		_, _ = s.c.node.Fetch(ctx, append(s.prefix.Clone(), enc.NewGenericComponent("_cancel")), false, true)
+		cancel()
+	}
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// String names the stream.
+func (s *Stream) String() string { return fmt.Sprintf("stream %s", s.prefix) }

@@ -1,0 +1,375 @@
+package rpc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
+	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
+	"github.com/ndn-invoke/ndn-invoke/rpc/status"
+)
+
+// streamMarker is the name component under which a service serves its
+// streams: <svc>/_stream/<id>/seq=N.
+const streamMarker = "_stream"
+
+// Stream serving limits.
+const (
+	// StreamWindow is how many items a client keeps requested ahead; the
+	// server keeps at most 2×StreamWindow items it has produced but not
+	// seen acknowledged (backpressure beyond that blocks Send).
+	StreamWindow = 16
+	// StreamIdleTimeout ends a stream no client has asked anything of for
+	// this long (its handler's ctx is cancelled).
+	StreamIdleTimeout = 30 * time.Second
+	// maxStreams bounds the streams a server keeps at once.
+	maxStreams = 1024
+)
+
+// ErrStreamClosed is returned by StreamWriter.Send once the stream ended:
+// the client cancelled it or went away, or the server is shutting down.
+var ErrStreamClosed = errors.New("rpc: stream closed")
+
+// StreamHandler serves a server-streaming method: it sends items with w
+// and returns nil to end the stream or an error to end it with that status.
+// It runs on its own goroutine; ctx ends when the client cancels, goes
+// idle for StreamIdleTimeout, MethodOptions.Timeout passes, or the server
+// shuts down.
+type StreamHandler interface {
+	ServeStream(ctx context.Context, req *Request, w *StreamWriter) error
+}
+
+// StreamHandlerFunc adapts a function to StreamHandler.
+type StreamHandlerFunc func(ctx context.Context, req *Request, w *StreamWriter) error
+
+// ServeStream calls f.
+func (f StreamHandlerFunc) ServeStream(ctx context.Context, req *Request, w *StreamWriter) error {
+	return f(ctx, req, w)
+}
+
+// HandleStream registers a server-streaming method. The call is answered
+// at once with the stream's name; the client then pulls the items, in
+// order, with a window (StreamWindow), and the handler's Send blocks while
+// the client is that far behind. Errors as Handle's.
+func (m *Mux) HandleStream(name string, h StreamHandler, opts MethodOptions) error {
+	if h == nil {
+		return fmt.Errorf("%w: %q has a nil handler", ErrBadMethod, name)
+	}
+	if opts.Public || opts.CacheTTL > 0 || opts.Notification {
+		return fmt.Errorf("%w: %q: a stream cannot be public, cacheable or a notification", ErrBadMethod, name)
+	}
+	placeholder := HandlerFunc(func(context.Context, *Request) (*Response, error) {
+		return nil, status.Error(codes.Internal, "stream method called as unary")
+	})
+	if err := m.Handle(name, placeholder, opts); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.methods[name].stream = h
+	m.mu.Unlock()
+	return nil
+}
+
+// ServerStream registers a typed server-streaming method: Req is decoded
+// with the caller's codec, and each Item sent is encoded with it.
+func ServerStream[Req, Item any](m *Mux, name string, f func(ctx context.Context, req Req, send func(Item) error) error, opts MethodOptions) error {
+	var zr Req
+	var zi Item
+	if opts.RequestType == nil {
+		opts.RequestType = zr
+	}
+	if opts.ResponseType == nil {
+		opts.ResponseType = zi
+	}
+	return m.HandleStream(name, StreamHandlerFunc(func(ctx context.Context, r *Request, w *StreamWriter) error {
+		var req Req
+		if err := r.Decode(&req); err != nil {
+			return err
+		}
+		c, err := codecFor(r.ContentType)
+		if err != nil {
+			return status.New(codes.InvalidArgument, err.Error())
+		}
+		return f(ctx, req, func(it Item) error {
+			b, err := c.Marshal(it)
+			if err != nil {
+				return status.Errorf(codes.Internal, "encode %s item: %v", c.Name(), err)
+			}
+			return w.Send(b)
+		})
+	}), opts)
+}
+
+// StreamWriter sends the items of one stream. Send is not safe for
+// concurrent use (items are ordered).
+type StreamWriter struct {
+	st *serverStream
+	ct string
+}
+
+// Send queues one item (encoded payload) and returns once it is buffered:
+// it blocks while the client is 2×StreamWindow items behind, until ctx of
+// the handler ends. Errors: ErrStreamClosed.
+func (w *StreamWriter) Send(payload []byte) error {
+	return w.st.push(streamItem{payload: payload, ct: w.ct})
+}
+
+// streamItem is one produced item, or the final marker (last) with the
+// stream's end status.
+type streamItem struct {
+	payload []byte
+	ct      string
+	last    bool
+	st      *status.Status // last: nil for OK
+	wire    []byte         // the signed Data, once encoded
+}
+
+// serverStream is one stream's state; mu guards the fields below it.
+type serverStream struct {
+	s      *Server
+	prefix enc.Name
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	items    map[uint64]*streamItem // produced, not yet released
+	next     uint64                 // seq of the next item produced
+	low      uint64                 // items below are released
+	pending  map[uint64][]*ndnx.Incoming
+	done     bool // the final item is produced
+	closed   bool // the stream is over for the producer
+	lastSeen time.Time
+}
+
+func (st *serverStream) push(it streamItem) error {
+	st.mu.Lock()
+	for !st.closed && st.next-st.low >= 2*StreamWindow {
+		st.cond.Wait()
+	}
+	if st.closed {
+		st.mu.Unlock()
+		return ErrStreamClosed
+	}
+	seq := st.next
+	st.next++
+	name := append(st.prefix.Clone(), enc.NewSequenceNumComponent(seq))
+	resp := &wire.Response{Payload: it.payload, ContentType: it.ct}
+	if it.st != nil {
+		resp = &wire.Response{Status: uint32(it.st.Code), Message: it.st.Message, Details: it.st.Details}
+	}
+	cfg := &ndn.DataConfig{Freshness: optional.Some(time.Second)}
+	if it.last {
+		cfg.FinalBlockID = optional.Some(enc.NewSequenceNumComponent(seq))
+		st.done = true
+	}
+	w, err := st.s.node.SignData(name, cfg, enc.Wire{resp.Encode()})
+	if err != nil {
+		st.mu.Unlock()
+		return fmt.Errorf("rpc: sign stream item: %w", err)
+	}
+	it.wire = w.Join()
+	st.items[seq] = &it
+	waiting := st.pending[seq]
+	delete(st.pending, seq)
+	st.mu.Unlock()
+	for _, in := range waiting {
+		_ = in.Reply(enc.Wire{it.wire})
+	}
+	return nil
+}
+
+// serveItem answers an Interest for item seq: at once if produced, else
+// when it is (the Interest waits in the forwarder's PIT). Asking for seq
+// acknowledges every item below seq-StreamWindow.
+func (st *serverStream) serveItem(in *ndnx.Incoming, seq uint64) {
+	if drop := st.s.dropItem; drop != nil && drop(seq) {
+		return // test hook: a lost Interest
+	}
+	st.mu.Lock()
+	st.lastSeen = time.Now()
+	if seq >= StreamWindow && seq-StreamWindow > st.low {
+		for i := st.low; i < seq-StreamWindow; i++ {
+			delete(st.items, i)
+		}
+		st.low = seq - StreamWindow
+		st.cond.Broadcast()
+	}
+	it, ok := st.items[seq]
+	switch {
+	case ok:
+		st.mu.Unlock()
+		_ = in.Reply(enc.Wire{it.wire})
+		return
+	case seq < st.low, st.done && seq >= st.next, seq >= st.low+4*StreamWindow:
+		st.mu.Unlock()
+		return // released, past the end, or too far ahead: no answer
+	}
+	if len(st.pending[seq]) < 4 {
+		st.pending[seq] = append(st.pending[seq], in)
+	}
+	st.mu.Unlock()
+}
+
+// close ends the stream for its producer.
+func (st *serverStream) close() {
+	st.mu.Lock()
+	st.closed = true
+	st.cond.Broadcast()
+	st.mu.Unlock()
+	st.cancel()
+}
+
+// serverStreams is a Server's table of streams; mu guards m.
+type serverStreams struct {
+	mu sync.Mutex
+	m  map[string]*serverStream
+}
+
+// startStream answers a stream call with the stream's name and runs the
+// handler on an owned goroutine.
+func (s *Server) startStream(in *ndnx.Incoming, req *Request, m *method, key string, send func(*ndnx.Incoming, []byte, time.Duration)) {
+	idb := make([]byte, 16)
+	_, _ = rand.Read(idb)
+	id := hex.EncodeToString(idb)
+	s.mu.Lock()
+	if s.closed || s.draining {
+		s.mu.Unlock()
+		s.replyStatus(in, status.New(codes.Unavailable, "server shutting down"), 0)
+		return
+	}
+	s.streams.mu.Lock()
+	if len(s.streams.m) >= maxStreams {
+		s.streams.mu.Unlock()
+		s.mu.Unlock()
+		s.replyStatus(in, status.New(codes.ResourceExhausted, "too many open streams"), 0)
+		return
+	}
+	ctx, cancel := context.WithCancel(s.base)
+	st := &serverStream{
+		s: s, cancel: cancel, items: map[uint64]*streamItem{}, pending: map[uint64][]*ndnx.Incoming{}, lastSeen: time.Now(),
+		prefix: append(s.cfg.Service.Clone(), enc.NewGenericComponent(streamMarker), enc.NewGenericComponent(id)),
+	}
+	st.cond = sync.NewCond(&st.mu)
+	s.streams.m[id] = st
+	s.streams.mu.Unlock()
+	s.async.Add(1)
+	s.mu.Unlock()
+
+	ack := (&wire.Response{Kind: wire.KindStream, Continuation: st.prefix}).Encode()
+	if key != "" {
+		for _, w := range s.once.finish(key, ack) {
+			send(w, ack, 0)
+		}
+	}
+	send(in, ack, 0)
+
+	go func() { // owned: s.async, awaited by Shutdown and Close
+		defer s.async.Done()
+		defer cancel()
+		hctx := ctx
+		if m.opts.Timeout > 0 {
+			var c context.CancelFunc
+			hctx, c = context.WithTimeout(hctx, m.opts.Timeout)
+			defer c()
+		}
+		if req.TraceParent != "" {
+			hctx = WithTraceParent(hctx, req.TraceParent)
+		}
+		err := runStream(hctx, m.stream, req, &StreamWriter{st: st, ct: req.ContentType})
+		final := streamItem{last: true}
+		if err != nil {
+			if errors.Is(err, ErrStreamClosed) {
+				return // nobody is listening
+			}
+			final.st = errorStatus(err)
+		}
+		if perr := st.push(final); perr != nil && !errors.Is(perr, ErrStreamClosed) {
+			s.log.Warn("stream end failed", "method", m.name, "err", perr)
+		}
+	}()
+}
+
+// runStream calls h, turning a panic into Internal.
+func runStream(ctx context.Context, h StreamHandler, req *Request, w *StreamWriter) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = status.Errorf(codes.Internal, "handler panicked: %v", r)
+		}
+	}()
+	return h.ServeStream(ctx, req, w)
+}
+
+// serveStream handles <svc>/_stream/<id>/seq=N and <svc>/_stream/<id>/_cancel.
+func (s *Server) serveStream(in *ndnx.Incoming, rel enc.Name) {
+	if len(rel) != 3 || rel[1].Typ != enc.TypeGenericNameComponent {
+		return
+	}
+	id := string(rel[1].Val)
+	s.streams.mu.Lock()
+	st := s.streams.m[id]
+	s.streams.mu.Unlock()
+	if st == nil {
+		return
+	}
+	switch c := rel[2]; {
+	case c.IsSequenceNum():
+		st.serveItem(in, c.NumberVal())
+	case c.Typ == enc.TypeGenericNameComponent && string(c.Val) == "_cancel":
+		s.dropStream(id, st)
+		s.reply(in, (&wire.Response{}).Encode(), 0)
+	}
+}
+
+// dropStream forgets a stream and stops its producer.
+func (s *Server) dropStream(id string, st *serverStream) {
+	s.streams.mu.Lock()
+	if s.streams.m[id] == st {
+		delete(s.streams.m, id)
+	}
+	s.streams.mu.Unlock()
+	st.close()
+}
+
+// sweepStreams ends streams idle for StreamIdleTimeout (run by the
+// server's janitor goroutine).
+func (s *Server) sweepStreams(now time.Time) {
+	s.streams.mu.Lock()
+	var idle []string
+	for id, st := range s.streams.m {
+		st.mu.Lock()
+		if now.Sub(st.lastSeen) > StreamIdleTimeout {
+			idle = append(idle, id)
+		}
+		st.mu.Unlock()
+	}
+	s.streams.mu.Unlock()
+	for _, id := range idle {
+		s.streams.mu.Lock()
+		st := s.streams.m[id]
+		s.streams.mu.Unlock()
+		if st != nil {
+			s.dropStream(id, st)
+		}
+	}
+}
+
+// closeStreams ends every stream (Shutdown).
+func (s *Server) closeStreams() {
+	s.streams.mu.Lock()
+	all := s.streams.m
+	s.streams.m = map[string]*serverStream{}
+	s.streams.mu.Unlock()
+	for _, st := range all {
+		st.close()
+	}
+}
