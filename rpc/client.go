@@ -517,6 +517,10 @@ func (c *Client) finish(ctx context.Context, method enc.Name, sess *session.Sess
 	if resp == nil {
 		return nil
 	}
+	if t, ok := resp.(*streamTarget); ok { // Invoke: a unary reply, raw
+		t.payload, t.ct = payload, ct
+		return nil
+	}
 	rc := cd
 	if ct != "" && ct != cd.Name() {
 		if x, ok := codec.Get(ct); ok {

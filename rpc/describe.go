@@ -22,6 +22,7 @@ type MethodDescription struct {
 	Idempotent     bool   `json:"idempotent"`
 	TimeoutMillis  int64  `json:"timeout_ms,omitempty"`
 	Notification   bool   `json:"notification,omitempty"` // fire-and-forget: acknowledged, no result
+	Stream         bool   `json:"stream,omitempty"`       // server stream: Response describes each item
 	Request        any    `json:"request,omitempty"`
 	Response       any    `json:"response,omitempty"`
 }
@@ -32,7 +33,7 @@ func (s *Server) describe() Description {
 		d.Methods = append(d.Methods, MethodDescription{
 			Name: m.name, Description: m.opts.Description, Public: m.opts.Public,
 			CacheTTLMillis: m.opts.CacheTTL.Milliseconds(), Idempotent: m.opts.Idempotent,
-			TimeoutMillis: m.opts.Timeout.Milliseconds(), Notification: m.opts.Notification,
+			TimeoutMillis: m.opts.Timeout.Milliseconds(), Notification: m.opts.Notification, Stream: m.stream != nil,
 			Request: shape(reflect.TypeOf(m.opts.RequestType), 0), Response: shape(reflect.TypeOf(m.opts.ResponseType), 0),
 		})
 	}

@@ -17,8 +17,39 @@ import (
 	"github.com/ndn-invoke/ndn-invoke/rpc/status"
 )
 
-// streamTarget receives a stream call's continuation (see finish).
-type streamTarget struct{ prefix enc.Name }
+// streamTarget receives a stream call's continuation, or a unary reply's
+// raw payload (see finish).
+type streamTarget struct {
+	prefix  enc.Name
+	payload []byte
+	ct      string
+}
+
+// Result is what Invoke returns: a unary method's reply payload (encoded
+// with ContentType), or a server stream.
+type Result struct {
+	Payload     []byte
+	ContentType string
+	// Stream is set when the method streams; the caller must Close it.
+	Stream *Stream
+}
+
+// Invoke calls method whatever its kind, for generic callers such as the
+// CLI that do not know in advance: a unary reply comes back raw in
+// Result.Payload, a stream as Result.Stream. Errors as Call's.
+func (c *Client) Invoke(ctx context.Context, method enc.Name, req any, cc *CallConfig) (*Result, error) {
+	if cc == nil {
+		cc = &CallConfig{}
+	}
+	var t streamTarget
+	if err := c.invoke(ctx, method, req, &t, cc); err != nil {
+		return nil, err
+	}
+	if len(t.prefix) == 0 {
+		return &Result{Payload: t.payload, ContentType: t.ct}, nil
+	}
+	return &Result{Stream: c.openStream(ctx, method, t.prefix, cc)}, nil
+}
 
 // errPastEnd: the item asked for lies past the stream's end.
 var errPastEnd = errors.New("rpc: past the end of the stream")
@@ -79,12 +110,17 @@ func (c *Client) StreamName(ctx context.Context, method enc.Name, req any, cc *C
 	if len(t.prefix) == 0 {
 		return nil, status.Errorf(codes.Internal, "%s is not a streaming method (it answered inline)", method)
 	}
+	return c.openStream(ctx, method, t.prefix, cc), nil
+}
+
+// openStream starts fetching the stream at prefix.
+func (c *Client) openStream(ctx context.Context, method, prefix enc.Name, cc *CallConfig) *Stream {
 	cd := cc.Codec
 	if cd == nil {
 		cd, _ = codec.Get("json")
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	s := &Stream{c: c, method: method, prefix: t.prefix, cd: cd, ctx: sctx, cancel: cancel, items: map[uint64]*wire.Response{}}
+	s := &Stream{c: c, method: method, prefix: prefix, cd: cd, ctx: sctx, cancel: cancel, items: map[uint64]*wire.Response{}}
 	s.cond = sync.NewCond(&s.mu)
 	// Wake waiters when ctx ends (the callback runs once, then is gone).
 	context.AfterFunc(sctx, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
@@ -92,7 +128,7 @@ func (c *Client) StreamName(ctx context.Context, method enc.Name, req any, cc *C
 		s.wg.Add(1)
 		go s.fetcher() // owned: s.wg, awaited by Close
 	}
-	return s, nil
+	return s
 }
 
 // fetcher claims the next seq within the window and fetches it.

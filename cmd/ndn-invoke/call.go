@@ -419,13 +419,18 @@ func cmdCall(args []string, stdin io.Reader, out, stderr io.Writer) error {
 	var replyMD rpc.Metadata
 	cc := &rpc.CallConfig{Public: o.public, Metadata: md, ReplyMetadata: &replyMD, MaxAttempts: o.retries + 1}
 	var reply []byte
+	var res *rpc.Result
 	if o.raw {
 		cc.Codec = codec.Raw{}
-		err = s.client.CallName(ctx, name, body, &reply, cc)
+		res, err = s.client.Invoke(ctx, name, body, cc)
 	} else {
-		var r json.RawMessage
-		err = s.client.CallName(ctx, name, json.RawMessage(body), &r, cc)
-		reply = r
+		res, err = s.client.Invoke(ctx, name, json.RawMessage(body), cc)
+	}
+	if err == nil && res.Stream != nil {
+		return printStream(ctx, res.Stream, out, o.raw, name, s, o.timeout)
+	}
+	if err == nil {
+		reply = res.Payload
 	}
 	if err != nil {
 		if o.json {
@@ -448,6 +453,32 @@ func cmdCall(args []string, stdin io.Reader, out, stderr io.Writer) error {
 		return writeJSON(out, callEnvelope{Name: name.String(), Code: codes.OK.String(), Reply: reply, Metadata: replyMD})
 	}
 	return writeJSON(out, json.RawMessage(reply))
+}
+
+// printStream writes a server stream's items as they arrive: JSON lines
+// (raw bytes with --raw). It ends at the end of the stream (exit 0), or
+// with the stream's error status.
+func printStream(ctx context.Context, st *rpc.Stream, out io.Writer, raw bool, name enc.Name, s *rpcSession, timeout time.Duration) error {
+	defer st.Close()
+	for {
+		b, err := st.RecvRaw()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return rpcExit(err, callHint(err, name, s, timeout))
+		}
+		if !raw {
+			var buf bytes.Buffer
+			if json.Compact(&buf, b) == nil {
+				b = buf.Bytes()
+			}
+			b = append(b, '\n')
+		}
+		if _, err := out.Write(b); err != nil {
+			return err
+		}
+	}
 }
 
 // requestBody returns the request: the second argument, stdin for "-", or

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,11 +61,36 @@ func service(t *testing.T) (enc.Name, *rpc.Server) {
 		}
 		return &rpc.Response{Payload: b, ContentType: req.ContentType}, nil
 	}), rpc.MethodOptions{Idempotent: true}))
+	require.NoError(t, rpc.ServerStream(s.Mux, "count", func(_ context.Context, r struct{ N, Fail int }, send func(map[string]int) error) error {
+		for i := range r.N {
+			if r.Fail > 0 && i == r.Fail {
+				return status.Error(codes.Aborted, "stopped at "+strconv.Itoa(i))
+			}
+			if err := send(map[string]int{"i": i}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, rpc.MethodOptions{}))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, s.Start(ctx))
 	t.Cleanup(func() { s.Close() })
 	return id.Name(), s
+}
+
+// TestCallStream: a streaming method's items print as JSON lines; an
+// error status mid-stream exits 64 + its code after the items before it.
+func TestCallStream(t *testing.T) {
+	svc, _ := service(t)
+	callerEnv(t)
+	code, out, errOut := invoke(t, "", "call", svc.String()+"/count", `{"N":3}`)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "{\"i\":0}\n{\"i\":1}\n{\"i\":2}\n", out)
+	code, out, errOut = invoke(t, "", "call", svc.String()+"/count", `{"N":5,"Fail":2}`)
+	require.Equal(t, exitRPC+int(codes.Aborted), code, errOut)
+	require.Equal(t, "{\"i\":0}\n{\"i\":1}\n", out)
+	require.Contains(t, errOut, "Aborted: stopped at 2")
 }
 
 // callerEnv gives the CLI a keychain holding a fresh identity and the test
@@ -224,7 +250,7 @@ func TestDescribeHealthList(t *testing.T) {
 
 	code, out, errOut := invoke(t, "", "describe", svc.String())
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "service "+svc.String()+" (version 1.2), 5 method(s)")
+	require.Contains(t, out, "service "+svc.String()+" (version 1.2), 6 method(s)")
 	require.Regexp(t, `(?m)^div\s+no\s+-\s+yes\s+\{"A":"number","B":"number"\}\s+integer division$`, out)
 	require.Regexp(t, `(?m)^ping\s+yes\s+1s\s+yes\s+\{\}`, out)
 
@@ -233,7 +259,8 @@ func TestDescribeHealthList(t *testing.T) {
 	var d rpc.Description
 	require.NoError(t, json.Unmarshal([]byte(out), &d))
 	require.Equal(t, svc.String(), d.Service)
-	require.Len(t, d.Methods, 5)
+	require.Len(t, d.Methods, 6)
+	require.True(t, d.Methods[0].Stream, "count streams")
 
 	code, out, errOut = invoke(t, "", "health", svc.String())
 	require.Equal(t, 0, code, errOut)
@@ -245,12 +272,12 @@ func TestDescribeHealthList(t *testing.T) {
 	t.Setenv("NDN_INVOKE_ANCHORS", anchors)
 	code, out, errOut = invoke(t, "", "list")
 	require.Equal(t, 0, code, errOut)
-	require.Regexp(t, `(?m)^`+regexp.QuoteMeta(svc.String())+`\s+1.2\s+5\s+yes$`, out)
+	require.Regexp(t, `(?m)^`+regexp.QuoteMeta(svc.String())+`\s+1.2\s+6\s+yes$`, out)
 	code, out, errOut = invoke(t, "", "list", "--json")
 	require.Equal(t, 0, code, errOut)
 	var list []listedService
 	require.NoError(t, json.Unmarshal([]byte(out), &list))
-	require.Contains(t, list, listedService{Service: svc.String(), Version: "1.2", Methods: 5, Verified: true})
+	require.Contains(t, list, listedService{Service: svc.String(), Version: "1.2", Methods: 6, Verified: true})
 	for _, l := range list {
 		require.NotContains(t, l.Service, "/KEY")
 	}
