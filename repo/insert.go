@@ -271,9 +271,22 @@ func (r *Repo) fetchInto(ctx context.Context, j *job) error {
 	if len(register) == 0 {
 		register = objectPrefix(spec.Name)
 	}
-	if err := r.serve(ctx, register, true); err != nil {
-		return err
+	// Serve the object once it is fetched, not before: a route of ours
+	// for its name would be longer than a producer's shorter prefix, and
+	// the forwarder would send our own fetch Interests back to us (found
+	// by the NDNts interop test).
+	err := r.fetchObject(ctx, j)
+	if err == nil || j.snapshot().Packets > 0 {
+		if serr := r.serve(ctx, register, true); err == nil {
+			err = serr
+		}
 	}
+	return err
+}
+
+// fetchObject fetches the job's object and stores its packets.
+func (r *Repo) fetchObject(ctx context.Context, j *job) error {
+	spec := j.spec
 	opts := &ndnx.FetchOptions{Window: r.cfg.FetchWindow, SkipVerify: !r.cfg.VerifyData, ForwardingHint: spec.ForwardingHint}
 	vname := spec.Name
 	switch {
@@ -335,7 +348,11 @@ func (r *Repo) fetchSingle(ctx context.Context, j *job, opts *ndnx.FetchOptions)
 	for attempt := 0; attempt <= ndnx.DefaultFetchRetries; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, ndnx.DefaultLifetime)
 		var i *ndn.EncodedInterest
-		if i, err = r.node.MakeInterest(actx, j.spec.Name, nil, nil, false); err == nil {
+		cfg := &ndn.InterestConfig{}
+		if len(opts.ForwardingHint) > 0 {
+			cfg.ForwardingHint = []enc.Name{opts.ForwardingHint}
+		}
+		if i, err = r.node.MakeInterest(actx, j.spec.Name, cfg, nil, false); err == nil {
 			d, err = r.node.Express(actx, i)
 		}
 		cancel()

@@ -274,7 +274,9 @@ func TestInsertSinglePacketAndFailure(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, p.Handle(name, func(_ context.Context, in *ndnx.Incoming) { _ = in.Reply(w) }))
 	ctx := ctxT(t, 60*time.Second)
-	require.NoError(t, p.Register(ctx, name, nil))
+	// The producer's route is shorter than the name: the repo must not
+	// shadow it with its own route for the name before it has fetched.
+	require.NoError(t, p.Register(ctx, name[:len(name)-1], nil))
 
 	j, err := f.r.Insert(ctx, repo.InsertSpec{Name: name})
 	require.NoError(t, err)
@@ -294,4 +296,34 @@ func TestInsertSinglePacketAndFailure(t *testing.T) {
 	require.NotEmpty(t, j.Err)
 	_, err = f.st.Get(missing, true, false, time.Now())
 	require.True(t, errors.Is(err, store.ErrNotFound))
+}
+
+// TestInsertThroughForwardingHint: a producer reachable only through a
+// forwarding hint (as NDNts's pyrepo client makes it) is fetched from.
+// Regression: the single-packet fetch once dropped the hint (segment
+// fetches kept it).
+func TestInsertThroughForwardingHint(t *testing.T) {
+	f := startRepo(t, t.TempDir(), repo.Config{}, nil)
+	p := ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "producer")})
+	base := ndntest.Prefix(t)
+	hint := ndntest.Prefix(t)
+	ctx := ctxT(t, 60*time.Second)
+	one := base.Append(enc.NewGenericComponent("one"))
+	w, err := p.SignData(one, &ndn.DataConfig{}, enc.Wire{[]byte("hinted")})
+	require.NoError(t, err)
+	require.NoError(t, p.Handle(base, func(_ context.Context, in *ndnx.Incoming) {
+		if in.Interest.Name().Equal(one) {
+			_ = in.Reply(w)
+		}
+	}))
+	require.NoError(t, p.Register(ctx, hint, nil)) // only the hint is routed
+
+	j, err := f.r.Insert(ctx, repo.InsertSpec{Name: one, ForwardingHint: hint})
+	require.NoError(t, err)
+	j, err = f.r.Wait(ctx, j.ID)
+	require.NoError(t, err)
+	require.Equal(t, repo.JobDone, j.State, j.Err)
+	got, err := f.st.Get(one, false, false, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, w.Join(), got)
 }

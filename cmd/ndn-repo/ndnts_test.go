@@ -56,17 +56,14 @@ func TestInteropNDNts(t *testing.T) {
 	for _, tc := range []struct {
 		mode, prefix string
 		want         []string
-		knownBug     string
 	}{
 		{mode: "range", prefix: "/test/ndnts/obj", want: []string{"/test/ndnts/obj/seg=1", "/test/ndnts/obj/seg=2"}},
-		{mode: "single", prefix: "/test/ndnts/data", want: []string{"/test/ndnts/data/1", "/test/ndnts/data/2"},
-			knownBug: "repo.(*Repo).fetchSingle (repo/insert.go) sends the exact-name Interest without the ObjectParam's ForwardingHint, " +
-				"and the object prefix the repo registers before fetching shadows the producer's shorter prefix"},
+		// Regression: the single-packet fetch once dropped the
+		// ForwardingHint, and the repo registered the object's prefix
+		// before fetching, shadowing the producer's shorter route.
+		{mode: "single", prefix: "/test/ndnts/data", want: []string{"/test/ndnts/data/1", "/test/ndnts/data/2"}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			if tc.knownBug != "" && os.Getenv("NDN_INTEROP_KNOWN_BUGS") == "" {
-				t.Skipf("known interop bug (set NDN_INTEROP_KNOWN_BUGS=1 to run): %s", tc.knownBug)
-			}
 			runNDNts(t, tc.mode, tc.prefix, tc.want)
 		})
 	}
