@@ -139,9 +139,3 @@ func runNDNts(t *testing.T, mode, prefix string, want []string) {
 	dm.stop(t)
 }
 
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
-}
