@@ -138,4 +138,3 @@ func runNDNts(t *testing.T, mode, prefix string, want []string) {
 	require.EqualValues(t, len(want)+len(certs), st.Packets)
 	dm.stop(t)
 }
-
