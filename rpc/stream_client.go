@@ -205,6 +205,10 @@ func (s *Stream) fetch(seq uint64) (*wire.Response, bool, error) {
 		if fb, ok := d.Data.FinalBlockID().Get(); ok && fb.IsSequenceNum() && fb.NumberVal() == seq {
 			final = true
 		}
+		if !final && w.Status != uint32(codes.OK) {
+			// Not an item: the server no longer has the stream.
+			return nil, false, &status.Status{Code: codes.Code(w.Status), Message: w.Message, Details: w.Details}
+		}
 		return w, final, nil
 	}
 }

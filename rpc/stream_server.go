@@ -319,6 +319,12 @@ func (s *Server) serveStream(in *ndnx.Incoming, rel enc.Name) {
 	st := s.streams.m[id]
 	s.streams.mu.Unlock()
 	if st == nil {
+		// Say so, rather than let the client wait forever: a restarted
+		// server (or an expired stream) no longer has it. Not final, so
+		// the client tells this from the handler's own error.
+		if rel[2].IsSequenceNum() {
+			s.replyStatus(in, status.New(codes.NotFound, "stream "+id+" is gone (the service restarted, or the stream was idle too long)"), 0)
+		}
 		return
 	}
 	switch c := rel[2]; {

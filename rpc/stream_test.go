@@ -28,6 +28,7 @@ type countReq struct {
 // 0..N-1, recording how many it sent and whether its ctx ended.
 type streamFixture struct {
 	svc       enc.Name
+	node      *ndnx.Node
 	s         *rpc.Server
 	c         *rpc.Client
 	sent      atomic.Int64
@@ -36,7 +37,7 @@ type streamFixture struct {
 
 func newStreamFixture(t *testing.T, drop func(uint64) bool) *streamFixture {
 	node := ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "svc")})
-	f := &streamFixture{svc: node.Identity().Name(), cancelled: make(chan struct{}, 1)}
+	f := &streamFixture{svc: node.Identity().Name(), node: node, cancelled: make(chan struct{}, 1)}
 	s, err := rpc.NewServer(node, rpc.ServerConfig{Service: f.svc})
 	require.NoError(t, err)
 	if drop != nil {
@@ -179,4 +180,29 @@ func TestServerStreamUnderLoss(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.GreaterOrEqual(t, dropped, 8)
+}
+
+// TestServerStreamLost: when the service restarts mid-stream, the client
+// is told the stream is gone (NotFound) instead of waiting forever.
+func TestServerStreamLost(t *testing.T) {
+	f := newStreamFixture(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := f.c.StreamName(ctx, f.method(), countReq{N: 100000}, nil)
+	require.NoError(t, err)
+	require.NoError(t, st.Recv(new(int)))
+	// "Restart": a new server instance for the same service on the same node.
+	require.NoError(t, f.s.Shutdown(ctx))
+	s2, err := rpc.NewServer(f.node, rpc.ServerConfig{Service: f.svc})
+	require.NoError(t, err)
+	require.NoError(t, s2.Start(ctx))
+	defer s2.Close()
+	var last error
+	for range 200 {
+		if last = st.Recv(new(int)); last != nil {
+			break
+		}
+	}
+	require.Equal(t, codes.NotFound, status.Code(last), "%v", last)
+	require.NoError(t, st.Close())
 }
