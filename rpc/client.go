@@ -495,6 +495,13 @@ func (c *Client) finish(ctx context.Context, method enc.Name, sess *session.Sess
 		}
 		return status.Errorf(codes.Unimplemented, "%s is a streaming method: use Client.Stream", method)
 	}
+	if w.Kind == wire.KindOperation {
+		if t, ok := resp.(*streamTarget); ok {
+			t.op, t.payload = w.Continuation, w.Payload
+			return nil
+		}
+		return status.Errorf(codes.Unimplemented, "%s is a long-running method: use Client.Start", method)
+	}
 	if w.Kind == wire.KindObject {
 		b, err := consume(ctx, c.node, w.Continuation, 0)
 		if err != nil {

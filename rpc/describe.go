@@ -23,6 +23,7 @@ type MethodDescription struct {
 	TimeoutMillis  int64  `json:"timeout_ms,omitempty"`
 	Notification   bool   `json:"notification,omitempty"` // fire-and-forget: acknowledged, no result
 	Stream         bool   `json:"stream,omitempty"`       // server stream: Response describes each item
+	LongRunning    bool   `json:"long_running,omitempty"` // answers with an operation; Response describes its result
 	Request        any    `json:"request,omitempty"`
 	Response       any    `json:"response,omitempty"`
 }
@@ -30,10 +31,13 @@ type MethodDescription struct {
 func (s *Server) describe() Description {
 	d := Description{Service: s.cfg.Service.String(), Version: s.cfg.Version, Methods: []MethodDescription{}}
 	for _, m := range s.list() {
+		if strings.HasPrefix(m.name, "_") {
+			continue // internal (_ops.cancel)
+		}
 		d.Methods = append(d.Methods, MethodDescription{
 			Name: m.name, Description: m.opts.Description, Public: m.opts.Public,
 			CacheTTLMillis: m.opts.CacheTTL.Milliseconds(), Idempotent: m.opts.Idempotent,
-			TimeoutMillis: m.opts.Timeout.Milliseconds(), Notification: m.opts.Notification, Stream: m.stream != nil,
+			TimeoutMillis: m.opts.Timeout.Milliseconds(), Notification: m.opts.Notification, Stream: m.stream != nil, LongRunning: m.op != nil,
 			Request: shape(reflect.TypeOf(m.opts.RequestType), 0), Response: shape(reflect.TypeOf(m.opts.ResponseType), 0),
 		})
 	}

@@ -146,7 +146,8 @@ var methodName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
 type method struct {
 	name   string
 	h      Handler
-	stream StreamHandler // set for server-streaming methods
+	stream StreamHandler                                        // set for server-streaming methods
+	op     func(context.Context, *Request, *Op) ([]byte, error) // set for long-running methods
 	opts   MethodOptions
 }
 

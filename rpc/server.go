@@ -66,6 +66,9 @@ type ServerConfig struct {
 	// time, lifetime, handshakes per identity). Zero fields take
 	// session.DefaultTableConfig's values.
 	Sessions session.TableConfig
+	// Ops, if set, keeps the records of long-running methods
+	// (LongRunning) in a repo.
+	Ops *OpsConfig
 	// Logger receives the server's log. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -100,6 +103,8 @@ func (c ServerConfig) Validate() error {
 		return errors.New("rpc: ServerConfig.Service is required")
 	case c.MaxInFlight < 0, c.ReplyCache < 0, c.InlineLimit < 0, c.MaxRequest < 0, c.ReplyTTL < 0:
 		return errors.New("rpc: ServerConfig limits must not be negative")
+	case c.Ops != nil && c.Ops.Store == nil:
+		return errors.New("rpc: ServerConfig.Ops needs a Store")
 	}
 	return nil
 }
@@ -123,6 +128,7 @@ type Server struct {
 	cancelBase context.CancelFunc
 	async      sync.WaitGroup
 	streams    serverStreams
+	ops        runningOps
 	dropItem   func(seq uint64) bool // test hook (export_test.go): drop item Interests
 
 	mu       sync.Mutex
@@ -147,10 +153,11 @@ func NewServer(node *ndnx.Node, cfg ServerConfig) (*Server, error) {
 		return nil, fmt.Errorf("rpc: sessions: %w", err)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Server{
+	srv := &Server{
 		base:       base,
 		cancelBase: cancel,
 		streams:    serverStreams{m: map[string]*serverStream{}},
+		ops:        runningOps{m: map[string]*runningOp{}},
 		Mux:        NewMux(),
 		node:       node,
 		cfg:        cfg,
@@ -158,7 +165,12 @@ func NewServer(node *ndnx.Node, cfg ServerConfig) (*Server, error) {
 		sem:        make(chan struct{}, cfg.MaxInFlight),
 		once:       newReplyCache(cfg.ReplyCache, cfg.ReplyTTL),
 		sessions:   ss,
-	}, nil
+	}
+	// The internal cancel method: open to every authenticated caller (it
+	// checks that the caller started the operation itself).
+	srv.Mux.methods[opsMethodCancel] = &method{name: opsMethodCancel, h: HandlerFunc(srv.cancelOp),
+		opts: MethodOptions{Idempotent: true, Policy: security.AllowAllPolicy()}}
+	return srv, nil
 }
 
 // Start attaches the server to its prefix and registers the prefix with the
@@ -430,6 +442,10 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 	}
 	if m.stream != nil {
 		s.startStream(in, req, m, key, send)
+		return
+	}
+	if m.op != nil {
+		s.startOp(in, req, m, key, send)
 		return
 	}
 	if wreq.Timeout > 0 {

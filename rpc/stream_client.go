@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 // raw payload (see finish).
 type streamTarget struct {
 	prefix  enc.Name
+	op      enc.Name // a long-running call's operation
 	payload []byte
 	ct      string
 }
@@ -32,6 +34,8 @@ type Result struct {
 	ContentType string
 	// Stream is set when the method streams; the caller must Close it.
 	Stream *Stream
+	// Operation is set when the method is long-running: its first record.
+	Operation *OpStatus
 }
 
 // Invoke calls method whatever its kind, for generic callers such as the
@@ -44,6 +48,13 @@ func (c *Client) Invoke(ctx context.Context, method enc.Name, req any, cc *CallC
 	var t streamTarget
 	if err := c.invoke(ctx, method, req, &t, cc); err != nil {
 		return nil, err
+	}
+	if len(t.op) > 0 {
+		var st OpStatus
+		if err := json.Unmarshal(t.payload, &st); err != nil {
+			return nil, status.Errorf(codes.Internal, "bad operation record: %v", err)
+		}
+		return &Result{Operation: &st}, nil
 	}
 	if len(t.prefix) == 0 {
 		return &Result{Payload: t.payload, ContentType: t.ct}, nil

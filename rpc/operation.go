@@ -1,0 +1,435 @@
+package rpc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	enc "github.com/named-data/ndnd/std/encoding"
+	"github.com/named-data/ndnd/std/ndn"
+	"github.com/named-data/ndnd/std/types/optional"
+
+	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
+	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
+	"github.com/ndn-invoke/ndn-invoke/rpc/status"
+)
+
+// OpStore keeps operation records — signed Data packets — durably where
+// clients can fetch them when the service is down: a repo.
+// repo.NewOpStore adapts a repo.Client. Put must return only once the
+// packets are durable and served.
+type OpStore interface {
+	Put(ctx context.Context, packets [][]byte) error
+}
+
+// OpsConfig enables long-running methods on a Server.
+type OpsConfig struct {
+	// Store keeps the operation records. Required.
+	Store OpStore
+	// Prefix is where operations are named: <Prefix>/<32 hex digits>.
+	// Default <service>/_ops. The repo behind Store serves it (its route
+	// is longer than the service's, so fetches reach the repo).
+	Prefix enc.Name
+}
+
+// OpError is a finished operation's error.
+type OpError struct {
+	Code    string `json:"code"`
+	Message string `json:"message,omitempty"`
+}
+
+// OpStatus is an operation record: what Start returns and GetOp and
+// WaitOp read back. Its JSON form is the record's content and what the CLI
+// prints.
+type OpStatus struct {
+	Name     string          `json:"name"`
+	Method   string          `json:"method"`
+	Done     bool            `json:"done"`
+	Progress int             `json:"progress"` // percent, 0-100
+	Message  string          `json:"message,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"` // the handler's result (JSON), when done without error
+	Error    *OpError        `json:"error,omitempty"`  // when done with an error
+	Version  uint64          `json:"version"`          // record version, increasing
+	Created  time.Time       `json:"created"`
+	Updated  time.Time       `json:"updated"`
+}
+
+// Err returns the operation's error as a status error (nil if none).
+func (o *OpStatus) Err() error {
+	if o.Error == nil {
+		return nil
+	}
+	var c codes.Code
+	if err := c.UnmarshalText([]byte(o.Error.Code)); err != nil {
+		c = codes.Unknown
+	}
+	return status.Error(c, o.Error.Message)
+}
+
+// Op is a running operation's handle, given to a long-running handler.
+// Its methods are safe for concurrent use.
+type Op struct {
+	s    *Server
+	name enc.Name
+
+	mu sync.Mutex
+	st OpStatus
+}
+
+// Name is the operation's name.
+func (o *Op) Name() enc.Name { return o.name }
+
+// Progress records progress (percent, clamped to 0-100) and a message in a
+// new version of the record. Errors: the store's.
+func (o *Op) Progress(ctx context.Context, percent int, message string) error {
+	o.mu.Lock()
+	o.st.Progress, o.st.Message = min(max(percent, 0), 100), message
+	o.mu.Unlock()
+	return o.s.writeOp(ctx, o)
+}
+
+// LongRunning registers a long-running method: a call is answered at once
+// with the operation's name (Client.Start returns its first record), and
+// f runs on its own goroutine, reporting with op.Progress; its result (or
+// error) is the operation's final record, kept in the server's OpStore.
+// f's ctx ends when a client cancels the operation (Client.CancelOp), at
+// MethodOptions.Timeout, or when the server shuts down; the operation then
+// ends with Canceled, DeadlineExceeded or Aborted. The server must have
+// ServerConfig.Ops. Errors as Handle's.
+func LongRunning[Req, Res any](m *Mux, name string, f func(ctx context.Context, req Req, op *Op) (Res, error), opts MethodOptions) error {
+	var zr Req
+	var zs Res
+	if opts.RequestType == nil {
+		opts.RequestType = zr
+	}
+	if opts.ResponseType == nil {
+		opts.ResponseType = zs
+	}
+	if opts.Public || opts.CacheTTL > 0 || opts.Notification {
+		return fmt.Errorf("%w: %q: a long-running method cannot be public, cacheable or a notification", ErrBadMethod, name)
+	}
+	run := func(ctx context.Context, r *Request, op *Op) ([]byte, error) {
+		var req Req
+		if err := r.Decode(&req); err != nil {
+			return nil, err
+		}
+		res, err := f(ctx, req, op)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "encode result: %v", err)
+		}
+		return b, nil
+	}
+	placeholder := HandlerFunc(func(context.Context, *Request) (*Response, error) {
+		return nil, status.Error(codes.Internal, "long-running method called as unary")
+	})
+	if err := m.Handle(name, placeholder, opts); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.methods[name].op = run
+	m.mu.Unlock()
+	return nil
+}
+
+// opsMethodCancel is the internal method that cancels an operation.
+const opsMethodCancel = "_ops.cancel"
+
+// CancelRequest names an operation to cancel.
+type CancelRequest struct {
+	Name string `json:"name"`
+}
+
+// runningOps are a server's operations running in this process.
+type runningOps struct {
+	mu sync.Mutex
+	m  map[string]*runningOp // key: op name TlvStr
+}
+
+type runningOp struct {
+	op     *Op
+	caller enc.Name
+	cancel context.CancelFunc
+}
+
+// startOp answers a long-running call with the operation's first record
+// and runs the handler on an owned goroutine.
+func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string, send func(*ndnx.Incoming, []byte, time.Duration)) {
+	if s.cfg.Ops == nil || s.cfg.Ops.Store == nil {
+		send(in, errorContent(status.New(codes.FailedPrecondition, "this server keeps no operations (ServerConfig.Ops)")), 0)
+		return
+	}
+	idb := make([]byte, 16)
+	_, _ = rand.Read(idb)
+	name := append(s.opsPrefix(), enc.NewGenericComponent(hex.EncodeToString(idb)))
+	now := time.Now()
+	op := &Op{s: s, name: name, st: OpStatus{Name: name.String(), Method: s.cfg.Service.String() + "/" + m.name, Created: now}}
+
+	s.mu.Lock()
+	if s.closed || s.draining {
+		s.mu.Unlock()
+		s.replyStatus(in, status.New(codes.Unavailable, "server shutting down"), 0)
+		return
+	}
+	s.async.Add(1)
+	s.mu.Unlock()
+	started := false
+	defer func() {
+		if !started {
+			s.async.Done()
+		}
+	}()
+
+	// The first record is durable before the caller hears of it, so
+	// whoever gets the name can read it.
+	wctx, cancelW := context.WithTimeout(s.base, 10*time.Second)
+	err := s.writeOp(wctx, op)
+	cancelW()
+	if err != nil {
+		send(in, errorContent(status.Newf(codes.Unavailable, "store operation record: %v", err)), 0)
+		return
+	}
+	op.mu.Lock()
+	first, _ := json.Marshal(op.st)
+	op.mu.Unlock()
+	ack := (&wire.Response{Kind: wire.KindOperation, Continuation: name, Payload: first, ContentType: "json"}).Encode()
+	if key != "" {
+		for _, w := range s.once.finish(key, ack) {
+			send(w, ack, 0)
+		}
+	}
+	send(in, ack, 0)
+
+	ctx, cancel := context.WithCancel(s.base)
+	s.ops.mu.Lock()
+	s.ops.m[name.TlvStr()] = &runningOp{op: op, caller: req.Caller, cancel: cancel}
+	s.ops.mu.Unlock()
+	started = true
+	go func() { // owned: s.async, awaited by Shutdown and Close
+		defer s.async.Done()
+		defer cancel()
+		defer func() {
+			s.ops.mu.Lock()
+			delete(s.ops.m, name.TlvStr())
+			s.ops.mu.Unlock()
+		}()
+		hctx := ctx
+		if m.opts.Timeout > 0 {
+			var c context.CancelFunc
+			hctx, c = context.WithTimeout(hctx, m.opts.Timeout)
+			defer c()
+		}
+		res, herr := runOp(hctx, m.op, req, op)
+		op.mu.Lock()
+		op.st.Done = true
+		switch {
+		case herr == nil:
+			op.st.Result, op.st.Progress = res, 100
+		case s.base.Err() != nil:
+			op.st.Error = &OpError{Code: codes.Aborted.String(), Message: "the service shut down while the operation ran"}
+		default:
+			st := errorStatus(herr)
+			op.st.Error = &OpError{Code: st.Code.String(), Message: st.Message}
+		}
+		op.mu.Unlock()
+		// The final record must land even when the server is stopping.
+		fctx, c := context.WithTimeout(context.WithoutCancel(s.base), 10*time.Second)
+		defer c()
+		if err := s.writeOp(fctx, op); err != nil {
+			s.log.Error("storing final operation record failed", "op", name, "err", err)
+		}
+	}()
+}
+
+// runOp calls f, turning a panic into Internal.
+func runOp(ctx context.Context, f func(context.Context, *Request, *Op) ([]byte, error), req *Request, op *Op) (res []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = status.Errorf(codes.Internal, "handler panicked: %v", r)
+		}
+	}()
+	return f(ctx, req, op)
+}
+
+func (s *Server) opsPrefix() enc.Name {
+	if p := s.cfg.Ops.Prefix; len(p) > 0 {
+		return p.Clone()
+	}
+	return append(s.cfg.Service.Clone(), enc.NewGenericComponent("_ops"))
+}
+
+// writeOp stores the next version of op's record:
+// <op>/v=<version>/seg=0, signed by the service, as a one-segment object
+// (the repo serves RDR metadata naming the newest version).
+func (s *Server) writeOp(ctx context.Context, o *Op) error {
+	o.mu.Lock()
+	o.st.Version++
+	o.st.Updated = time.Now()
+	content, err := json.Marshal(o.st)
+	version := o.st.Version
+	o.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	name := append(o.name.Clone(), enc.NewVersionComponent(version), enc.NewSegmentComponent(0))
+	w, err := s.node.SignData(name, &ndn.DataConfig{
+		ContentType:  optional.Some(ndn.ContentTypeBlob),
+		Freshness:    optional.Some(time.Second),
+		FinalBlockID: optional.Some(enc.NewSegmentComponent(0)),
+	}, enc.Wire{content})
+	if err != nil {
+		return err
+	}
+	return s.cfg.Ops.Store.Put(ctx, [][]byte{w.Join()})
+}
+
+// cancelOp is the _ops.cancel method: the caller that started an
+// operation may cancel it while it runs here.
+func (s *Server) cancelOp(ctx context.Context, r *Request) (*Response, error) {
+	var req CancelRequest
+	if err := r.Decode(&req); err != nil {
+		return nil, err
+	}
+	name, err := enc.NameFromStr(req.Name)
+	if err != nil || len(name) == 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "bad operation name %q", req.Name)
+	}
+	s.ops.mu.Lock()
+	ro := s.ops.m[name.TlvStr()]
+	s.ops.mu.Unlock()
+	if ro == nil {
+		return nil, status.Errorf(codes.NotFound, "operation %s is not running here", name)
+	}
+	if !sameIdentity(ro.caller, r.Caller) {
+		return nil, status.Error(codes.PermissionDenied, "only the caller that started an operation may cancel it")
+	}
+	ro.cancel()
+	return &Response{}, nil
+}
+
+// sameIdentity compares the identities (names before KEY) of two keys.
+func sameIdentity(a, b enc.Name) bool {
+	id := func(k enc.Name) enc.Name {
+		for i := len(k) - 1; i >= 0; i-- {
+			if k[i].Typ == enc.TypeGenericNameComponent && string(k[i].Val) == "KEY" {
+				return k[:i]
+			}
+		}
+		return k
+	}
+	return a != nil && b != nil && id(a).Equal(id(b))
+}
+
+// ErrNotOperation is returned by Start for a method that answered without
+// an operation.
+var ErrNotOperation = errors.New("rpc: not a long-running method")
+
+// Start calls a long-running method and returns the operation's first
+// record (Done false) once the server has stored it. Errors as Call's.
+func (c *Client) Start(ctx context.Context, method enc.Name, req any, cc *CallConfig) (*OpStatus, error) {
+	if cc == nil {
+		cc = &CallConfig{}
+	}
+	var t streamTarget
+	if err := c.invoke(ctx, method, req, &t, cc); err != nil {
+		return nil, err
+	}
+	if len(t.op) == 0 {
+		return nil, status.Errorf(codes.FailedPrecondition, "%s: %v", method, ErrNotOperation)
+	}
+	var st OpStatus
+	if err := json.Unmarshal(t.payload, &st); err != nil {
+		return nil, status.Errorf(codes.Internal, "bad operation record: %v", err)
+	}
+	return &st, nil
+}
+
+// GetOp reads the newest record of the operation name from the network
+// (the repo keeping it, or a cache): its version through RDR metadata,
+// then the record, whose signature must verify and come from the service
+// the operation belongs to. Errors: NotFound (nothing answered),
+// Unauthenticated, Internal (a malformed record).
+func (c *Client) GetOp(ctx context.Context, name enc.Name) (*OpStatus, error) {
+	v, err := c.node.ResolveVersion(ctx, name, &ndnx.FetchOptions{Retries: 1})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, status.FromContextError(ctx.Err())
+		}
+		if errors.Is(err, ndnx.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, status.Errorf(codes.NotFound, "operation %s: no record found", name)
+		}
+		return nil, status.Errorf(codes.Unavailable, "operation %s: %v", name, err)
+	}
+	d, err := c.node.Fetch(ctx, append(v.Clone(), enc.NewSegmentComponent(0)), false, false)
+	if err != nil {
+		return nil, networkStatus(ctx, err)
+	}
+	key, err := c.node.VerifyData(ctx, d)
+	if err == nil {
+		err = c.checkSigner(key, name)
+	}
+	if err != nil {
+		return nil, status.Errorf(codes.Unauthenticated, "operation %s: %v", name, err)
+	}
+	var st OpStatus
+	if err := json.Unmarshal(d.Data.Content().Join(), &st); err != nil || st.Name != name.String() {
+		return nil, status.Errorf(codes.Internal, "operation %s: malformed record", name)
+	}
+	return &st, nil
+}
+
+// WaitOp reads the operation until it is done or ctx ends, backing off
+// from 100ms to 2s between reads (resetting when it moves), and calls
+// progress (if not nil) with every new version. It returns the final
+// record; the operation's own error is in it (OpStatus.Err), not returned.
+func (c *Client) WaitOp(ctx context.Context, name enc.Name, progress func(*OpStatus)) (*OpStatus, error) {
+	delay := 100 * time.Millisecond
+	var last uint64
+	for {
+		st, err := c.GetOp(ctx, name)
+		if err != nil && status.Code(err) != codes.NotFound && status.Code(err) != codes.Unavailable {
+			return nil, err
+		}
+		if st != nil {
+			if st.Version != last {
+				last, delay = st.Version, 100*time.Millisecond
+				if progress != nil {
+					progress(st)
+				}
+			}
+			if st.Done {
+				return st, nil
+			}
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return st, status.FromContextError(err)
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// CancelOp asks the service running the operation name (its method's
+// service, from the record) to cancel it. Errors: NotFound (not running
+// there any more), PermissionDenied (not the caller that started it), or
+// Call's.
+func (c *Client) CancelOp(ctx context.Context, name enc.Name) error {
+	st, err := c.GetOp(ctx, name)
+	if err != nil {
+		return err
+	}
+	svc, err := enc.NameFromStr(st.Method)
+	if err != nil || len(svc) < 2 {
+		return status.Errorf(codes.Internal, "operation %s: bad method %q", name, st.Method)
+	}
+	m := append(svc[:len(svc)-1].Clone(), enc.NewGenericComponent(opsMethodCancel))
+	return c.CallName(ctx, m, CancelRequest{Name: name.String()}, nil, nil)
+}
