@@ -89,6 +89,7 @@ type rpcOptions struct {
 	headers listFlag // call
 	public  bool     // call
 	raw     bool     // call
+	wait    bool     // call: wait for a long-running method's operation
 
 	probe time.Duration // list
 }
@@ -177,6 +178,7 @@ func newRPCFlags(cmd string, o *rpcOptions) *flag.FlagSet {
 		fs.Var(&o.headers, "H", "send metadata `key=value` with the call (repeatable)")
 		fs.BoolVar(&o.public, "public", false, "unsigned, cacheable call (the method must be public)")
 		fs.BoolVar(&o.raw, "raw", false, "send the request bytes as they are and write the reply bytes as they are (codec raw)")
+		fs.BoolVar(&o.wait, "wait", false, "long-running method: wait for the operation and print its result (progress on a terminal)")
 	} else {
 		fs.StringVar(&o.keychain, "keychain", "", "keychain `dir://PATH`; its anchor.cert is the default trust anchor")
 	}
@@ -428,6 +430,12 @@ func cmdCall(args []string, stdin io.Reader, out, stderr io.Writer) error {
 	}
 	if err == nil && res.Stream != nil {
 		return printStream(ctx, res.Stream, out, o.raw, name, s, o.timeout)
+	}
+	if err == nil && res.Operation != nil {
+		if !o.wait {
+			return writeJSON(out, res.Operation)
+		}
+		return waitOp(ctx, s, res.Operation.Name, o.json, out, stderr)
 	}
 	if err == nil {
 		reply = res.Payload

@@ -34,6 +34,7 @@ Usage:
   ndn-invoke describe SERVICE                  show a service's methods and request shapes
   ndn-invoke health SERVICE                    print SERVING or NOT_SERVING (exit 0 or 78)
   ndn-invoke list                              list the services the local forwarder reaches
+  ndn-invoke op get|wait|cancel NAME           read, wait for or cancel a long-running operation
   ndn-invoke fetch NAME [-o FILE]              fetch a segmented object (newest version), verified
   ndn-invoke repo insert|delete|list|status|join|leave|stats --repo PREFIX ...
                                                command a repo (ndn-repo); see ndn-invoke repo help
@@ -109,6 +110,8 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 		return cmdFetch(args[1:], out, stderr)
 	case "repo":
 		return cmdRepo(args[1:], out, stderr)
+	case "op":
+		return cmdOp(args[1:], out, stderr)
 	case "forwarder":
 		return cmdForwarder(args[1:], out)
 	case "key":
@@ -122,6 +125,10 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 	case "help", "-h", "--help":
 		if len(args) > 1 && args[1] == "repo" {
 			fmt.Fprint(out, repoHelp)
+			return nil
+		}
+		if len(args) > 1 && args[1] == "op" {
+			fmt.Fprint(out, opHelp)
 			return nil
 		}
 		if len(args) > 1 && args[1] == "fetch" {

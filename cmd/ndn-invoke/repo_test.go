@@ -20,6 +20,9 @@ import (
 	"github.com/ndn-invoke/ndn-invoke/ndn/ndntest"
 	"github.com/ndn-invoke/ndn-invoke/repo"
 	"github.com/ndn-invoke/ndn-invoke/repo/store"
+	"github.com/ndn-invoke/ndn-invoke/rpc"
+	"github.com/ndn-invoke/ndn-invoke/rpc/codes"
+	"github.com/ndn-invoke/ndn-invoke/rpc/status"
 )
 
 // TestRepoAndFetch drives `repo insert|list|status|stats|delete` and
@@ -80,4 +83,63 @@ func TestRepoAndFetch(t *testing.T) {
 	require.Equal(t, 2, code, errOut) // no --repo
 	code, _, _ = invoke(t, "", "repo", "frobnicate", "--repo", rp)
 	require.Equal(t, 2, code)
+}
+
+// TestCallOperation: `call` on a long-running method prints the operation
+// (or waits for it with --wait), and `op get|wait` read it from the repo.
+func TestCallOperation(t *testing.T) {
+	callerEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rid := ndntest.Identity(t, "repo")
+	rnode := ndntest.Connect(t, ndnx.Config{Identity: rid})
+	st, err := store.Open(t.TempDir(), store.DefaultConfig())
+	require.NoError(t, err)
+	defer st.Close()
+	r, err := repo.New(rnode, st, repo.Config{Prefix: rid.Name()})
+	require.NoError(t, err)
+	require.NoError(t, r.Start(ctx))
+	defer r.Close()
+
+	sid := ndntest.Identity(t, "vm")
+	snode := ndntest.Connect(t, ndnx.Config{Identity: sid})
+	rc, err := repo.NewClient(snode, rid.Name(), rpc.ClientConfig{})
+	require.NoError(t, err)
+	defer rc.Close()
+	ops := sid.Name().Append(enc.NewGenericComponent("_ops"))
+	s, err := rpc.NewServer(snode, rpc.ServerConfig{Service: sid.Name(), Ops: &rpc.OpsConfig{Store: repo.NewOpStore(rc, ops)}})
+	require.NoError(t, err)
+	require.NoError(t, rpc.LongRunning(s.Mux, "create", func(ctx context.Context, req struct{ Name string }, op *rpc.Op) (map[string]string, error) {
+		if req.Name == "" {
+			return nil, status.Error(codes.InvalidArgument, "no name")
+		}
+		if err := op.Progress(ctx, 50, "half"); err != nil {
+			return nil, err
+		}
+		return map[string]string{"name": req.Name, "state": "RUNNING"}, nil
+	}, rpc.MethodOptions{}))
+	require.NoError(t, s.Start(ctx))
+	defer s.Close()
+	method := sid.Name().String() + "/create"
+
+	code, out, errOut := invoke(t, "", "call", method, `{"Name":"web"}`)
+	require.Equal(t, 0, code, errOut)
+	var op rpc.OpStatus
+	require.NoError(t, json.Unmarshal([]byte(out), &op))
+	require.False(t, op.Done)
+	require.True(t, strings.HasPrefix(op.Name, ops.String()), op.Name)
+
+	code, out, errOut = invoke(t, "", "op", "wait", op.Name)
+	require.Equal(t, 0, code, errOut)
+	require.JSONEq(t, `{"name":"web","state":"RUNNING"}`, out)
+	code, out, errOut = invoke(t, "", "op", "get", op.Name)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `"done":true`)
+
+	code, out, errOut = invoke(t, "", "call", "--wait", method, `{"Name":"db"}`)
+	require.Equal(t, 0, code, errOut)
+	require.JSONEq(t, `{"name":"db","state":"RUNNING"}`, out)
+	code, _, errOut = invoke(t, "", "call", "--wait", method, `{}`)
+	require.Equal(t, exitRPC+int(codes.InvalidArgument), code, errOut)
+	require.Contains(t, errOut, "InvalidArgument: no name")
 }
