@@ -174,14 +174,9 @@ func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string,
 	now := time.Now()
 	op := &Op{s: s, name: name, st: OpStatus{Name: name.String(), Method: s.cfg.Service.String() + "/" + m.name, Created: now}}
 
-	s.mu.Lock()
-	if s.closed || s.draining {
-		s.mu.Unlock()
-		s.replyStatus(in, status.New(codes.Unavailable, "server shutting down"), 0)
+	if !s.beginAsync(in) {
 		return
 	}
-	s.async.Add(1)
-	s.mu.Unlock()
 	started := false
 	defer func() {
 		if !started {
@@ -202,12 +197,7 @@ func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string,
 	first, _ := json.Marshal(op.st)
 	op.mu.Unlock()
 	ack := (&wire.Response{Kind: wire.KindOperation, Continuation: name, Payload: first, ContentType: "json"}).Encode()
-	if key != "" {
-		for _, w := range s.once.finish(key, ack) {
-			send(w, ack, 0)
-		}
-	}
-	send(in, ack, 0)
+	s.answerAll(in, key, ack, send)
 
 	ctx, cancel := context.WithCancel(s.base)
 	s.ops.mu.Lock()

@@ -493,21 +493,11 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 // notify acknowledges a notification and runs its handler on an owned
 // goroutine with the server's base context.
 func (s *Server) notify(in *ndnx.Incoming, req *Request, m *method, key string, send func(*ndnx.Incoming, []byte, time.Duration)) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		s.replyStatus(in, status.New(codes.Unavailable, "server shutting down"), 0)
+	if !s.beginAsync(in) {
 		return
 	}
-	s.async.Add(1)
-	s.mu.Unlock()
 	ack := s.encodeResult(s.base, req, &Response{}, nil, 0)
-	if key != "" {
-		for _, w := range s.once.finish(key, ack) {
-			send(w, ack, 0)
-		}
-	}
-	send(in, ack, 0)
+	s.answerAll(in, key, ack, send)
 	go func() { // owned: s.async, awaited by Shutdown and Close
 		defer s.async.Done()
 		ctx := s.base
@@ -527,6 +517,30 @@ func (s *Server) notify(in *ndnx.Incoming, req *Request, m *method, key string, 
 			s.log.Warn("notification handler failed", "method", m.name, "caller", req.Caller, "err", err)
 		}
 	}()
+}
+
+// beginAsync counts a handler goroutine in s.async, or answers
+// Unavailable and returns false when the server is shutting down.
+func (s *Server) beginAsync(in *ndnx.Incoming) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.draining {
+		s.replyStatus(in, status.New(codes.Unavailable, "server shutting down"), 0)
+		return false
+	}
+	s.async.Add(1)
+	return true
+}
+
+// answerAll sends ack to the call and, for a call deduplicated under key,
+// to its retransmissions waiting in the reply cache (which keeps ack).
+func (s *Server) answerAll(in *ndnx.Incoming, key string, ack []byte, send func(*ndnx.Incoming, []byte, time.Duration)) {
+	if key != "" {
+		for _, w := range s.once.finish(key, ack) {
+			send(w, ack, 0)
+		}
+	}
+	send(in, ack, 0)
 }
 
 // runHandler calls h, turning a panic into Internal so one bad request

@@ -266,12 +266,7 @@ func (s *Server) startStream(in *ndnx.Incoming, req *Request, m *method, key str
 	s.mu.Unlock()
 
 	ack := (&wire.Response{Kind: wire.KindStream, Continuation: st.prefix}).Encode()
-	if key != "" {
-		for _, w := range s.once.finish(key, ack) {
-			send(w, ack, 0)
-		}
-	}
-	send(in, ack, 0)
+	s.answerAll(in, key, ack, send)
 
 	go func() { // owned: s.async, awaited by Shutdown and Close
 		defer s.async.Done()
