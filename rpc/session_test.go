@@ -341,12 +341,15 @@ func TestSessionExpiry(t *testing.T) {
 	require.GreaterOrEqual(t, used, 3, "a new session for each second")
 	require.LessOrEqual(t, used, 3+4*workers, "a handshake per lifetime, plus at most one per call caught by an expiry")
 
-	// bob's first session ended long ago.
+	// bob's first session ended long ago: his call does not run.
+	before := adds.Load()
 	r := bob.express(sessionInterest(t, old.Signer(), bob.method("add"), callRequest([]byte(`{"A":1,"B":1}`), "json"), old.NextSeq()))
 	require.Equal(t, codes.Unauthenticated, r.code())
 	require.Equal(t, sessionUnknownDetail, string(r.resp.Details))
 	require.Equal(t, ndn.SignatureEd25519, r.sigType(), "the service has no session to sign with")
-	require.Equal(t, calls.Load(), adds.Load())
+	// (adds may exceed calls: a retried attempt of an idempotent add can
+	// run twice on a loaded machine; that flaked here once.)
+	require.Equal(t, before, adds.Load())
 }
 
 // TestSessionServiceRestart: a service that restarts (new node, same
