@@ -300,6 +300,14 @@ func (s *Server) serve(ctx context.Context, in *ndnx.Incoming) {
 	case streamMarker:
 		s.serveStream(in, rel)
 		return
+	case "_ops":
+		// Operation records live in the repo, whose route for the ops
+		// prefix is longer than ours. An Interest for one reaches us only
+		// while the forwarder has not installed that route yet (YaNFD
+		// confirms a registration before its FIB has it): stay silent so
+		// the consumer asks again, instead of answering with something
+		// that is not a record.
+		return
 	case session.NameMarker:
 		if s.enter() {
 			defer s.leave()
