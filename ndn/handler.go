@@ -101,6 +101,12 @@ type RouteOptions struct {
 	// LocalOnly keeps the route on this forwarder (origin "app"), so routing
 	// does not readvertise it.
 	LocalOnly bool
+	// NoInherit registers without the child-inherit flag. By default (as
+	// NFD) a route is inherited by longer prefixes: a service registered at
+	// /svc also becomes a nexthop of another producer's /svc/sub, and the
+	// forwarder may send /svc/sub Interests to the service. Set it when
+	// sub-prefixes belong to others (a repo keeping /svc/_ops).
+	NoInherit bool
 }
 
 // Register asks the forwarder to send Interests under prefix to this node,
@@ -139,6 +145,9 @@ func (n *Node) ribCommand(ctx context.Context, verb string, prefix enc.Name, o R
 	args := &mgmt.ControlArgs{Name: prefix}
 	if verb == "register" {
 		args.Cost = optional.Some(o.Cost)
+		if o.NoInherit {
+			args.Flags = optional.Some(uint64(0))
+		}
 	}
 	if o.LocalOnly {
 		args.Origin = optional.Some(uint64(mgmt.RouteOriginApp))

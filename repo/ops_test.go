@@ -145,3 +145,80 @@ func TestOperations(t *testing.T) {
 	require.JSONEq(t, `{"name":"web","state":"RUNNING"}`, string(got.Result))
 	require.False(t, errors.Is(err, context.Canceled))
 }
+
+// TestOperationsAfterCrash: a service that dies without a word (its node
+// gone, no final records written, as after kill -9) leaves operations
+// unfinished; the next run of the service finds them in the repo, resumes
+// the Resumable one with its stored request and ends the other Aborted.
+func TestOperationsAfterCrash(t *testing.T) {
+	f := startRepo(t, t.TempDir(), repo.Config{}, nil)
+	id := ndntest.Identity(t, "vm")
+	svc := id.Name()
+	opsPrefix := svc.Append(enc.NewGenericComponent("_ops"))
+	ctx := ctxT(t, 60*time.Second)
+	gate := make(chan struct{})
+	start := func() (*ndnx.Node, *rpc.Server) {
+		node := ndntest.Connect(t, ndnx.Config{Identity: id})
+		rc, err := repo.NewClient(node, f.r.Prefix(), rpc.ClientConfig{})
+		require.NoError(t, err)
+		t.Cleanup(func() { rc.Close() })
+		s, err := rpc.NewServer(node, rpc.ServerConfig{Service: svc, Ops: &rpc.OpsConfig{Store: repo.NewOpStore(rc, opsPrefix)}})
+		require.NoError(t, err)
+		for _, resumable := range []bool{false, true} {
+			name := "create"
+			if resumable {
+				name = "resumable"
+			}
+			require.NoError(t, rpc.LongRunning(s.Mux, name, func(ctx context.Context, r vmReq, op *rpc.Op) (vmRes, error) {
+				if err := op.Progress(ctx, 10, "started"); err != nil {
+					return vmRes{}, err
+				}
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return vmRes{}, ctx.Err()
+				}
+				return vmRes{Name: r.Name, State: "RUNNING"}, nil
+			}, rpc.MethodOptions{Resumable: resumable}))
+		}
+		require.NoError(t, s.Start(ctx))
+		return node, s
+	}
+	node1, s1 := start()
+	c, err := rpc.NewClient(ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "user")}), rpc.ClientConfig{})
+	require.NoError(t, err)
+	opA, err := c.Start(ctx, svc.Append(enc.NewGenericComponent("create")), vmReq{Name: "a"}, nil)
+	require.NoError(t, err)
+	opB, err := c.Start(ctx, svc.Append(enc.NewGenericComponent("resumable")), vmReq{Name: "b"}, nil)
+	require.NoError(t, err)
+	nA, _ := enc.NameFromStr(opA.Name)
+	nB, _ := enc.NameFromStr(opB.Name)
+	for _, n := range []enc.Name{nA, nB} { // both running, progress recorded
+		require.Eventually(t, func() bool {
+			st, err := c.GetOp(ctx, n)
+			return err == nil && st.Progress == 10
+		}, 20*time.Second, 50*time.Millisecond)
+	}
+
+	// Crash: the node goes first, so nothing more reaches the repo.
+	node1.Close()
+	s1.Close()
+	st, err := c.GetOp(ctx, nA)
+	require.NoError(t, err)
+	require.False(t, st.Done, "a crash leaves the record unfinished")
+
+	_, s2 := start()
+	defer s2.Close()
+	final, err := c.WaitOp(ctx, nA, nil)
+	require.NoError(t, err)
+	require.Equal(t, codes.Aborted, status.Code(final.Err()), "%+v", final.Error)
+	require.Contains(t, final.Error.Message, "restarted")
+
+	close(gate)
+	final, err = c.WaitOp(ctx, nB, nil)
+	require.NoError(t, err)
+	require.NoError(t, final.Err())
+	require.Equal(t, 1, final.Resumed)
+	require.JSONEq(t, `{"name":"b","state":"RUNNING"}`, string(final.Result))
+	require.Empty(t, final.Request, "the request is dropped from the final record")
+}

@@ -28,4 +28,23 @@ func (s *OpStore) Put(ctx context.Context, packets [][]byte) error {
 	return err
 }
 
-var _ rpc.OpStore = (*OpStore)(nil)
+// List returns the names of the packets stored under prefix (every page).
+func (s *OpStore) List(ctx context.Context, prefix enc.Name) ([]enc.Name, error) {
+	var out []enc.Name
+	for uri, err := range s.c.List(ctx, prefix, 0) {
+		if err != nil {
+			return nil, err
+		}
+		n, err := ParseName(uri)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+var (
+	_ rpc.OpStore  = (*OpStore)(nil)
+	_ rpc.OpLister = (*OpStore)(nil)
+)

@@ -126,6 +126,12 @@ type MethodOptions struct {
 	// exactly-once execution while the server runs. The handler's ctx ends
 	// at Timeout or when the server shuts down.
 	Notification bool
+	// Resumable (long-running methods) makes a server that starts after a
+	// crash run the handler again for operations its previous run left
+	// unfinished, with the stored request (kept in the operation record
+	// while it runs, so readers of the record see it). Otherwise such
+	// operations end with Aborted.
+	Resumable bool
 	// Policy overrides the server's authorization policy for this method.
 	Policy *security.Policy
 	// Description is shown by describe.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,16 @@ import (
 	"github.com/ndn-invoke/ndn-invoke/rpc/internal/wire"
 	"github.com/ndn-invoke/ndn-invoke/rpc/status"
 )
+
+// OpLister is implemented by an OpStore that can list the records it
+// keeps (repo.OpStore does). With it, a starting Server finds the
+// operations a previous run of the service left running — it crashed, or
+// was killed — and resumes them (MethodOptions.Resumable) or ends them
+// with Aborted.
+type OpLister interface {
+	// List returns the names of the stored packets under prefix.
+	List(ctx context.Context, prefix enc.Name) ([]enc.Name, error)
+}
 
 // OpStore keeps operation records — signed Data packets — durably where
 // clients can fetch them when the service is down: a repo.
@@ -53,9 +64,12 @@ type OpStatus struct {
 	Done     bool            `json:"done"`
 	Progress int             `json:"progress"` // percent, 0-100
 	Message  string          `json:"message,omitempty"`
-	Result   json.RawMessage `json:"result,omitempty"` // the handler's result (JSON), when done without error
-	Error    *OpError        `json:"error,omitempty"`  // when done with an error
-	Version  uint64          `json:"version"`          // record version, increasing
+	Result   json.RawMessage `json:"result,omitempty"`  // the handler's result (JSON), when done without error
+	Error    *OpError        `json:"error,omitempty"`   // when done with an error
+	Version  uint64          `json:"version"`           // record version, increasing
+	Caller   string          `json:"caller,omitempty"`  // the key that started it
+	Request  json.RawMessage `json:"request,omitempty"` // kept while running, for Resumable methods
+	Resumed  int             `json:"resumed,omitempty"` // times resumed after a service restart
 	Created  time.Time       `json:"created"`
 	Updated  time.Time       `json:"updated"`
 }
@@ -173,6 +187,12 @@ func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string,
 	name := append(s.opsPrefix(), enc.NewGenericComponent(hex.EncodeToString(idb)))
 	now := time.Now()
 	op := &Op{s: s, name: name, st: OpStatus{Name: name.String(), Method: s.cfg.Service.String() + "/" + m.name, Created: now}}
+	if req.Caller != nil {
+		op.st.Caller = req.Caller.String()
+	}
+	if m.opts.Resumable && json.Valid(req.Payload) {
+		op.st.Request = json.RawMessage(req.Payload)
+	}
 
 	if !s.beginAsync(in) {
 		return
@@ -199,11 +219,18 @@ func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string,
 	ack := (&wire.Response{Kind: wire.KindOperation, Continuation: name, Payload: first, ContentType: "json"}).Encode()
 	s.answerAll(in, key, ack, send)
 
+	started = true
+	s.runOpAsync(op, req, m)
+}
+
+// runOpAsync runs a long-running handler on an owned goroutine (the caller
+// has counted it in s.async) and stores the final record.
+func (s *Server) runOpAsync(op *Op, req *Request, m *method) {
+	name := op.name
 	ctx, cancel := context.WithCancel(s.base)
 	s.ops.mu.Lock()
 	s.ops.m[name.TlvStr()] = &runningOp{op: op, caller: req.Caller, cancel: cancel}
 	s.ops.mu.Unlock()
-	started = true
 	go func() { // owned: s.async, awaited by Shutdown and Close
 		defer s.async.Done()
 		defer cancel()
@@ -221,6 +248,7 @@ func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string,
 		res, herr := runOp(hctx, m.op, req, op)
 		op.mu.Lock()
 		op.st.Done = true
+		op.st.Request = nil
 		switch {
 		case herr == nil:
 			op.st.Result, op.st.Progress = res, 100
@@ -359,7 +387,17 @@ func (c *Client) GetOp(ctx context.Context, name enc.Name) (*OpStatus, error) {
 		}
 		return nil, status.Errorf(codes.Unavailable, "operation %s: %v", name, err)
 	}
-	d, err := c.node.Fetch(ctx, append(v.Clone(), enc.NewSegmentComponent(0)), false, false)
+	// Each attempt is bounded, so one lost packet costs seconds, not the
+	// caller's whole deadline.
+	var d *ndnx.Data
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, ndnx.DefaultLifetime/2)
+		d, err = c.node.Fetch(actx, append(v.Clone(), enc.NewSegmentComponent(0)), false, false)
+		cancel()
+		if err == nil || ctx.Err() != nil || attempt == 2 {
+			break
+		}
+	}
 	if err != nil {
 		return nil, networkStatus(ctx, err)
 	}
@@ -422,4 +460,88 @@ func (c *Client) CancelOp(ctx context.Context, name enc.Name) error {
 	}
 	m := append(svc[:len(svc)-1].Clone(), enc.NewGenericComponent(opsMethodCancel))
 	return c.CallName(ctx, m, CancelRequest{Name: name.String()}, nil, nil)
+}
+
+// recoverOps runs at Start: every operation under the ops prefix whose
+// newest record is not done was left by a previous run of the service.
+// A Resumable method's handler runs again with the stored request; any
+// other operation ends with Aborted.
+func (s *Server) recoverOps(ctx context.Context) error {
+	lister, ok := s.cfg.Ops.Store.(OpLister)
+	if !ok {
+		return nil
+	}
+	prefix := s.opsPrefix()
+	names, err := lister.List(ctx, prefix)
+	if err != nil {
+		return fmt.Errorf("rpc: list operations: %w", err)
+	}
+	newest := map[string]enc.Name{} // op id -> newest versioned record name
+	for _, n := range names {
+		if len(n) != len(prefix)+3 || !n[len(prefix)+1].IsVersion() {
+			continue
+		}
+		id := n[len(prefix)].String()
+		if cur, ok := newest[id]; !ok || n[len(prefix)+1].NumberVal() > cur[len(prefix)+1].NumberVal() {
+			newest[id] = n
+		}
+	}
+	for _, rec := range newest {
+		if err := s.recoverOp(ctx, prefix, rec); err != nil {
+			s.log.Warn("recovering an operation failed", "record", rec, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) recoverOp(ctx context.Context, prefix, rec enc.Name) error {
+	d, err := s.node.Fetch(ctx, rec, false, false)
+	if err != nil {
+		return err
+	}
+	key, err := s.node.VerifyData(ctx, d)
+	if err != nil {
+		return err
+	}
+	if !sameIdentity(key, s.node.Identity().KeyName()) {
+		return fmt.Errorf("record signed by %s, not by this service", key)
+	}
+	var st OpStatus
+	if err := json.Unmarshal(d.Data.Content().Join(), &st); err != nil {
+		return err
+	}
+	if st.Done {
+		return nil
+	}
+	name := rec[:len(prefix)+1].Clone()
+	op := &Op{s: s, name: name, st: st}
+	method := st.Method[strings.LastIndex(st.Method, "/")+1:]
+	m := s.lookup(method)
+	s.mu.Lock()
+	if s.closed || s.draining {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.async.Add(1)
+	s.mu.Unlock()
+	if m != nil && m.op != nil && m.opts.Resumable && st.Request != nil {
+		op.st.Resumed++
+		op.st.Message = "resumed after a service restart"
+		req := &Request{Service: s.cfg.Service, Method: m.name, Payload: st.Request, ContentType: "json"}
+		if st.Caller != "" {
+			req.Caller, _ = enc.NameFromStr(st.Caller)
+		}
+		if err := s.writeOp(ctx, op); err != nil {
+			s.async.Done()
+			return err
+		}
+		s.log.Info("resuming operation", "op", name, "method", method)
+		s.runOpAsync(op, req, m)
+		return nil
+	}
+	defer s.async.Done()
+	op.st.Done, op.st.Request = true, nil
+	op.st.Error = &OpError{Code: codes.Aborted.String(), Message: "the service restarted while the operation ran"}
+	s.log.Info("operation left running by a previous run: aborted", "op", name, "method", method)
+	return s.writeOp(ctx, op)
 }

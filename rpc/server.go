@@ -191,7 +191,11 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.node.Handle(s.cfg.Service, s.serve); err != nil {
 		return err
 	}
-	if err := s.node.Register(ctx, s.cfg.Service, nil); err != nil {
+	// No child-inherit: sub-prefixes others serve (the repo keeping our
+	// operation records under <svc>/_ops) must get their Interests; with
+	// the flag, the forwarder also listed us as a nexthop there and sent
+	// some record fetches to us (found by a flaky TestOperations).
+	if err := s.node.Register(ctx, s.cfg.Service, &ndnx.RouteOptions{NoInherit: true}); err != nil {
 		_ = s.node.Unhandle(s.cfg.Service)
 		return err
 	}
@@ -201,6 +205,9 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.janitor() // owned: s.async; ends with s.base
 	}
 	s.mu.Unlock()
+	if s.cfg.Ops != nil {
+		return s.recoverOps(ctx)
+	}
 	return nil
 }
 
@@ -302,10 +309,9 @@ func (s *Server) serve(ctx context.Context, in *ndnx.Incoming) {
 		return
 	case "_ops":
 		// Operation records live in the repo, whose route for the ops
-		// prefix is longer than ours. An Interest for one reaches us only
-		// while the forwarder has not installed that route yet (YaNFD
-		// confirms a registration before its FIB has it): stay silent so
-		// the consumer asks again, instead of answering with something
+		// prefix is longer than ours; an Interest for one should not
+		// reach us (we register without child-inherit). If one does (the
+		// repo is down), stay silent rather than answer with something
 		// that is not a record.
 		return
 	case session.NameMarker:
