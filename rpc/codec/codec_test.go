@@ -3,9 +3,11 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -287,12 +289,15 @@ func (n named) Name() string { return n.name }
 func TestRegister(t *testing.T) {
 	t.Parallel()
 	// Names are unique to this test: the registry lives for the process.
+	// The registry is process-wide: a fresh name per run keeps -count=N
+	// (which reruns the test in one process) working.
+	fresh := fmt.Sprintf("test-register-new-%d", registerRuns.Add(1))
 	tests := []struct {
 		name    string
 		in      Codec
 		wantErr error
 	}{
-		{name: "new", in: named{name: "test-register-new"}},
+		{name: "new", in: named{name: fresh}},
 		{name: "builtin json", in: named{name: NameJSON}, wantErr: ErrDuplicate},
 		{name: "builtin proto", in: Proto{}, wantErr: ErrDuplicate},
 		{name: "nil", in: nil, wantErr: ErrInvalidCodec},
@@ -306,25 +311,29 @@ func TestRegister(t *testing.T) {
 			}
 		})
 	}
-	if got, ok := Get("test-register-new"); !ok || got.Name() != "test-register-new" {
+	if got, ok := Get(fresh); !ok || got.Name() != fresh {
 		t.Errorf("Get after Register = %v, %v", got, ok)
 	}
 	if got, _ := Get(NameJSON); got != (JSON{}) {
 		t.Errorf("duplicate Register replaced the built-in: %#v", got)
 	}
-	if err := Register(named{name: "test-register-new"}); !errors.Is(err, ErrDuplicate) {
+	if err := Register(named{name: fresh}); !errors.Is(err, ErrDuplicate) {
 		t.Errorf("second Register = %v, want ErrDuplicate", err)
 	}
 }
 
+// registerRuns numbers the runs of the Register tests (see TestRegister).
+var registerRuns atomic.Int64
+
 func TestRegisterConcurrent(t *testing.T) {
 	t.Parallel()
 	const n = 16
+	name := fmt.Sprintf("test-concurrent-%d", registerRuns.Add(1))
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			errs[i] = Register(named{name: "test-concurrent"})
+			errs[i] = Register(named{name: name})
 			_, _ = Get(NameJSON)
 		})
 	}
