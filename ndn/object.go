@@ -126,8 +126,17 @@ func (n *Node) ResolveVersion(ctx context.Context, name enc.Name, opts *FetchOpt
 	return md.Name.Clone(), nil
 }
 
-// fetchOne expresses one Interest, asking again on timeout up to
-// o.Retries times.
+// FetchRetry fetches one packet with an unsigned Interest (CanBePrefix and
+// MustBeFresh as given, opts.ForwardingHint attached), giving each attempt
+// DefaultLifetime/2 and asking again on timeout up to opts.Retries times
+// (nil opts: DefaultFetchRetries). The Data is not verified. Errors:
+// ErrTimeout (every attempt timed out), Express's, or ctx's.
+func (n *Node) FetchRetry(ctx context.Context, name enc.Name, canBePrefix, mustBeFresh bool, opts *FetchOptions) (*Data, error) {
+	o := opts.withDefaults()
+	return n.fetchOne(ctx, name, canBePrefix, mustBeFresh, &o)
+}
+
+// fetchOne is FetchRetry with the defaults applied.
 func (n *Node) fetchOne(ctx context.Context, name enc.Name, canBePrefix, mustBeFresh bool, o *FetchOptions) (*Data, error) {
 	cfg := &ndn.InterestConfig{CanBePrefix: canBePrefix, MustBeFresh: mustBeFresh}
 	if len(o.ForwardingHint) > 0 {
@@ -147,7 +156,11 @@ func (n *Node) fetchOne(ctx context.Context, name enc.Name, canBePrefix, mustBeF
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if attempt >= o.Retries || !(errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) {
+		timedOut := errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+		if attempt >= o.Retries || !timedOut {
+			if timedOut {
+				err = fmt.Errorf("%w: %s", ErrTimeout, name) // the attempt's deadline, not the caller's
+			}
 			return nil, err
 		}
 	}

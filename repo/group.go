@@ -148,7 +148,7 @@ func (r *Repo) rejoinGroups(ctx context.Context) error {
 type groupSink struct{ r *Repo }
 
 func (s groupSink) PutData(ctx context.Context, wire []byte) error {
-	d, _, err := securityReadData(wire)
+	d, err := dataName(wire)
 	if err != nil {
 		return err
 	}

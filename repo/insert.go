@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/ndn"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/repo/store"
@@ -343,27 +341,8 @@ func (r *Repo) fetchObject(ctx context.Context, j *job) error {
 
 // fetchSingle fetches and stores the one packet named by the job.
 func (r *Repo) fetchSingle(ctx context.Context, j *job, opts *ndnx.FetchOptions) error {
-	var d *ndnx.Data
-	var err error
-	for attempt := 0; attempt <= ndnx.DefaultFetchRetries; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, ndnx.DefaultLifetime)
-		var i *ndn.EncodedInterest
-		cfg := &ndn.InterestConfig{}
-		if len(opts.ForwardingHint) > 0 {
-			cfg.ForwardingHint = []enc.Name{opts.ForwardingHint}
-		}
-		if i, err = r.node.MakeInterest(actx, j.spec.Name, cfg, nil, false); err == nil {
-			d, err = r.node.Express(actx, i)
-		}
-		cancel()
-		if err == nil || ctx.Err() != nil || !errors.Is(err, ndnx.ErrTimeout) {
-			break
-		}
-	}
+	d, err := r.node.FetchRetry(ctx, j.spec.Name, false, false, opts)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = ndnx.ErrTimeout
-		}
 		return fmt.Errorf("fetch %s: no producer answered: %w", j.spec.Name, err)
 	}
 	if !opts.SkipVerify {

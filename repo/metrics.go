@@ -23,16 +23,9 @@ func (r *Repo) WriteMetrics(w io.Writer) error {
 	for k, v := range r.counts {
 		counts = append(counts, count{k, v})
 	}
-	running, finished := 0, 0
-	for _, j := range r.jobs {
-		if j.snapshot().State == JobRunning {
-			running++
-		} else {
-			finished++
-		}
-	}
 	groups, prefixes := len(r.groups), len(r.prefixes)
 	r.mu.Unlock()
+	running, finished := r.jobCounts()
 	sort.Slice(counts, func(i, j int) bool {
 		return strings.Join(counts[i].k[:], "\x00") < strings.Join(counts[j].k[:], "\x00")
 	})
@@ -64,4 +57,18 @@ func (r *Repo) WriteMetrics(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// jobCounts returns how many known insert jobs are running and finished.
+func (r *Repo) jobCounts() (running, finished int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, j := range r.jobs {
+		if j.snapshot().State == JobRunning {
+			running++
+		} else {
+			finished++
+		}
+	}
+	return running, finished
 }

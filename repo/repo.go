@@ -338,7 +338,7 @@ func (r *Repo) PutCache(ctx context.Context, wire []byte, ttl time.Duration) err
 	if r.isClosed() {
 		return ErrClosed
 	}
-	name, _, err := securityReadData(wire)
+	name, err := dataName(wire)
 	if err != nil {
 		return err
 	}
@@ -402,11 +402,12 @@ func objectPrefix(name enc.Name) enc.Name {
 	return n.Clone()
 }
 
-// securityReadData parses a Data wire from the network and returns its name.
-func securityReadData(wire []byte) (enc.Name, []byte, error) {
+// dataName parses a Data wire from the network (security.ReadData) and
+// returns its name. Errors: ErrBadRequest.
+func dataName(wire []byte) (enc.Name, error) {
 	d, _, err := security.ReadData(wire)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	return d.Name(), wire, nil
+	return d.Name(), nil
 }

@@ -274,8 +274,8 @@ func TestInsertSinglePacketAndFailure(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, p.Handle(name, func(_ context.Context, in *ndnx.Incoming) { _ = in.Reply(w) }))
 	ctx := ctxT(t, 60*time.Second)
-	// The producer's route is shorter than the name: the repo must not
-	// shadow it with its own route for the name before it has fetched.
+	// The producer registers a shorter prefix than the name, as producers
+	// usually do.
 	require.NoError(t, p.Register(ctx, name[:len(name)-1], nil))
 
 	j, err := f.r.Insert(ctx, repo.InsertSpec{Name: name})

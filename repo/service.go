@@ -259,7 +259,7 @@ func (h *handlers) put(ctx context.Context, req PutRequest) (PutResponse, error)
 	// Authorize every packet's name before storing any.
 	names := make([]enc.Name, len(req.Packets))
 	for i, w := range req.Packets {
-		n, _, err := securityReadData(w)
+		n, err := dataName(w)
 		if err != nil {
 			return PutResponse{}, h.result("put", fmt.Errorf("packet %d: %w", i, err))
 		}
@@ -398,12 +398,6 @@ func (h *handlers) stats(ctx context.Context, _ Empty) (StatsResponse, error) {
 	for _, g := range h.r.Groups() {
 		resp.Groups = append(resp.Groups, g.Group.String())
 	}
-	h.r.mu.Lock()
-	for _, j := range h.r.jobs {
-		if j.snapshot().State == JobRunning {
-			resp.JobsRunning++
-		}
-	}
-	h.r.mu.Unlock()
+	resp.JobsRunning, _ = h.r.jobCounts()
 	return resp, h.result("stats", nil)
 }

@@ -389,16 +389,11 @@ func (c *Client) GetOp(ctx context.Context, name enc.Name) (*OpStatus, error) {
 	}
 	// Each attempt is bounded, so one lost packet costs seconds, not the
 	// caller's whole deadline.
-	var d *ndnx.Data
-	for attempt := 0; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, ndnx.DefaultLifetime/2)
-		d, err = c.node.Fetch(actx, append(v.Clone(), enc.NewSegmentComponent(0)), false, false)
-		cancel()
-		if err == nil || ctx.Err() != nil || attempt == 2 {
-			break
-		}
-	}
+	d, err := c.node.FetchRetry(ctx, append(v.Clone(), enc.NewSegmentComponent(0)), false, false, &ndnx.FetchOptions{Retries: 2})
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, ndnx.ErrTimeout) {
+			return nil, status.Errorf(codes.Unavailable, "operation %s: record %s: %v", name, v, err)
+		}
 		return nil, networkStatus(ctx, err)
 	}
 	key, err := c.node.VerifyData(ctx, d)

@@ -356,6 +356,12 @@ func (s *ObjectStatus) Encode() []byte {
 }
 
 func decodeObjectStatus(b []byte) (ObjectStatus, error) {
+	return decodeStatus(b, "ObjStatus", true)
+}
+
+// decodeStatus decodes an ObjStatus (withNums: InsertNum and DeleteNum
+// allowed) or a SyncStatus (Name and StatusCode only), both required.
+func decodeStatus(b []byte, what string, withNums bool) (ObjectStatus, error) {
 	var s ObjectStatus
 	hasStatus := false
 	r := tlv.NewReader(b)
@@ -364,15 +370,15 @@ func decodeObjectStatus(b []byte) (ObjectStatus, error) {
 		if err != nil {
 			return s, malformed(err)
 		}
-		switch t {
-		case tlv.TypeName:
+		switch {
+		case t == tlv.TypeName:
 			if s.Name != nil {
-				return s, dupErr("ObjStatus Name")
+				return s, dupErr(what + " Name")
 			}
-			if s.Name, err = decodeName(v, "ObjStatus Name"); err != nil {
+			if s.Name, err = decodeName(v, what+" Name"); err != nil {
 				return s, err
 			}
-		case TypeStatusCode:
+		case t == TypeStatusCode:
 			if hasStatus {
 				return s, dupErr("StatusCode")
 			}
@@ -381,7 +387,7 @@ func decodeObjectStatus(b []byte) (ObjectStatus, error) {
 				return s, err
 			}
 			s.Status, hasStatus = Status(n), true
-		case TypeInsertNum, TypeDeleteNum:
+		case withNums && (t == TypeInsertNum || t == TypeDeleteNum):
 			field := &s.InsertNum
 			if t == TypeDeleteNum {
 				field = &s.DeleteNum
@@ -395,11 +401,11 @@ func decodeObjectStatus(b []byte) (ObjectStatus, error) {
 			}
 			*field = &n
 		default:
-			return s, unknownErr("ObjStatus", t)
+			return s, unknownErr(what, t)
 		}
 	}
 	if s.Name == nil || !hasStatus {
-		return s, fmt.Errorf("%w: ObjStatus needs Name and StatusCode", ErrMalformed)
+		return s, fmt.Errorf("%w: %s needs Name and StatusCode", ErrMalformed, what)
 	}
 	return s, nil
 }
@@ -410,39 +416,8 @@ func (s *SyncStatus) Encode() []byte {
 }
 
 func decodeSyncStatus(b []byte) (SyncStatus, error) {
-	var s SyncStatus
-	hasStatus := false
-	r := tlv.NewReader(b)
-	for r.More() {
-		t, v, err := r.Next()
-		if err != nil {
-			return s, malformed(err)
-		}
-		switch t {
-		case tlv.TypeName:
-			if s.Name != nil {
-				return s, dupErr("SyncStatus Name")
-			}
-			if s.Name, err = decodeName(v, "SyncStatus Name"); err != nil {
-				return s, err
-			}
-		case TypeStatusCode:
-			if hasStatus {
-				return s, dupErr("StatusCode")
-			}
-			n, err := decodeNat(v, "StatusCode")
-			if err != nil {
-				return s, err
-			}
-			s.Status, hasStatus = Status(n), true
-		default:
-			return s, unknownErr("SyncStatus", t)
-		}
-	}
-	if s.Name == nil || !hasStatus {
-		return s, fmt.Errorf("%w: SyncStatus needs Name and StatusCode", ErrMalformed)
-	}
-	return s, nil
+	s, err := decodeStatus(b, "SyncStatus", false)
+	return SyncStatus{Name: s.Name, Status: s.Status}, err
 }
 
 // Encode returns r's wire encoding: the content of a check reply.
