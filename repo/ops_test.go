@@ -2,6 +2,8 @@ package repo_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -219,4 +221,102 @@ func TestOperationsAfterCrash(t *testing.T) {
 	require.Equal(t, 1, final.Resumed)
 	require.JSONEq(t, `{"name":"b","state":"RUNNING"}`, string(final.Result))
 	require.Empty(t, final.Request, "the request is dropped from the final record")
+}
+
+// TestOperationsListDelete: ListOps pages through a service's operations
+// in the repo, newest first, with a state filter; DeleteOp removes a
+// finished one for its caller only, and refuses a running one.
+func TestOperationsListDelete(t *testing.T) {
+	f := startRepo(t, t.TempDir(), repo.Config{}, nil)
+	step := make(chan struct{})
+	svc, _ := opsService(t, f, step)
+	userNode := ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "user")})
+	c, err := rpc.NewClient(userNode, rpc.ClientConfig{})
+	require.NoError(t, err)
+	ctx := ctxT(t, 60*time.Second)
+	method := svc.Append(enc.NewGenericComponent("create"))
+
+	// The service describes where its operations are.
+	d, err := c.Describe(ctx, svc)
+	require.NoError(t, err)
+	require.NotNil(t, d.Operations)
+	opsPrefix := svc.Append(enc.NewGenericComponent("_ops"))
+	require.Equal(t, opsPrefix.String(), d.Operations.Prefix)
+	require.Equal(t, f.r.Prefix().String(), d.Operations.Repo)
+
+	// Three finished operations, then two left running.
+	var started []string
+	for i := range 5 {
+		steps := 0
+		if i >= 3 {
+			steps = 5
+		}
+		op, err := c.Start(ctx, method, vmReq{Name: fmt.Sprintf("vm%d", i), Steps: steps}, nil)
+		require.NoError(t, err)
+		started = append(started, op.Name)
+		if steps == 0 {
+			n, _ := enc.NameFromStr(op.Name)
+			_, err := c.WaitOp(ctx, n, nil)
+			require.NoError(t, err)
+		}
+	}
+	require.True(t, slices.IsSorted(started), "operation ids sort by creation: %v", started)
+
+	// Anyone may list through the repo (here with the user's own client).
+	rc, err := repo.NewClient(userNode, f.r.Prefix(), rpc.ClientConfig{})
+	require.NoError(t, err)
+	defer rc.Close()
+	store := repo.NewOpStore(rc, opsPrefix)
+	var listed []string
+	token := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 5)
+		p, err := c.ListOps(ctx, store, opsPrefix, &rpc.ListOpsOptions{PageSize: 2, PageToken: token})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(p.Operations), 2)
+		require.Zero(t, p.Unreadable)
+		for _, op := range p.Operations {
+			listed = append(listed, op.Name)
+		}
+		if token = p.NextPageToken; token == "" {
+			break
+		}
+	}
+	want := slices.Clone(started)
+	slices.Reverse(want)
+	require.Equal(t, want, listed, "every operation once, newest first")
+
+	count := func(filter rpc.OpFilter) (n int) {
+		p, err := c.ListOps(ctx, store, opsPrefix, &rpc.ListOpsOptions{Filter: filter})
+		require.NoError(t, err)
+		for _, op := range p.Operations {
+			require.Equal(t, filter == rpc.OpsDone, op.Done)
+		}
+		return len(p.Operations)
+	}
+	require.Equal(t, 2, count(rpc.OpsRunning))
+	require.Equal(t, 3, count(rpc.OpsDone))
+	_, err = c.ListOps(ctx, store, opsPrefix, &rpc.ListOpsOptions{PageToken: "x"})
+	require.Equal(t, codes.InvalidArgument, status.Code(err))
+
+	// Delete: not while running, not by another caller; then gone.
+	running, _ := enc.NameFromStr(started[4])
+	require.Equal(t, codes.FailedPrecondition, status.Code(c.DeleteOp(ctx, running)))
+	first, _ := enc.NameFromStr(started[0])
+	other, err := rpc.NewClient(ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "other")}), rpc.ClientConfig{})
+	require.NoError(t, err)
+	require.Equal(t, codes.PermissionDenied, status.Code(other.DeleteOp(ctx, first)))
+	require.NoError(t, c.DeleteOp(ctx, first))
+	require.Eventually(t, func() bool { // the forwarder's cache keeps fresh metadata for 1 s
+		_, err := c.GetOp(ctx, first)
+		return status.Code(err) == codes.NotFound
+	}, 10*time.Second, 100*time.Millisecond)
+	require.Equal(t, 2, count(rpc.OpsDone))
+
+	// Cancelled, a running one can be deleted.
+	require.NoError(t, c.CancelOp(ctx, running))
+	_, err = c.WaitOp(ctx, running, nil)
+	require.NoError(t, err)
+	require.NoError(t, c.DeleteOp(ctx, running))
+	require.Equal(t, 1, count(rpc.OpsRunning))
 }

@@ -11,7 +11,8 @@ import (
 // OpStore keeps a service's long-running operation records in a repo: it
 // puts each record with the repo's put command and has the repo serve
 // prefix (the operations prefix, rpc.OpsConfig.Prefix). Use it as
-// rpc.OpsConfig.Store.
+// rpc.OpsConfig.Store; a client lists operations with one too
+// (rpc.Client.ListOps), over its own repo.Client.
 type OpStore struct {
 	c      *Client
 	prefix enc.Name
@@ -44,7 +45,19 @@ func (s *OpStore) List(ctx context.Context, prefix enc.Name) ([]enc.Name, error)
 	return out, nil
 }
 
+// Delete removes every record under prefix (one operation's).
+func (s *OpStore) Delete(ctx context.Context, prefix enc.Name) error {
+	_, err := s.c.Delete(ctx, prefix, true)
+	return err
+}
+
+// RepoName is the repo's command prefix, which services describe so that
+// clients can list their operations.
+func (s *OpStore) RepoName() enc.Name { return s.c.prefix.Clone() }
+
 var (
-	_ rpc.OpStore  = (*OpStore)(nil)
-	_ rpc.OpLister = (*OpStore)(nil)
+	_ rpc.OpStore   = (*OpStore)(nil)
+	_ rpc.OpLister  = (*OpStore)(nil)
+	_ rpc.OpDeleter = (*OpStore)(nil)
+	_ rpc.OpsRepo   = (*OpStore)(nil)
 )

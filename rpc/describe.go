@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	enc "github.com/named-data/ndnd/std/encoding"
 )
 
 // Description is what <svc>/_describe returns (as JSON).
@@ -11,6 +13,23 @@ type Description struct {
 	Service string              `json:"service"`
 	Version string              `json:"version,omitempty"`
 	Methods []MethodDescription `json:"methods"`
+	// Operations tells where a service with long-running methods keeps
+	// their records.
+	Operations *OpsDescription `json:"operations,omitempty"`
+}
+
+// OpsDescription is where a service keeps its operations: the ops prefix
+// and, when its OpStore is a repo (implements OpsRepo), the repo's prefix,
+// whose list command lists them (Client.ListOps).
+type OpsDescription struct {
+	Prefix string `json:"prefix"`
+	Repo   string `json:"repo,omitempty"`
+}
+
+// OpsRepo is implemented by an OpStore backed by a repo (repo.OpStore):
+// RepoName is the repo's command prefix.
+type OpsRepo interface {
+	RepoName() enc.Name
 }
 
 // MethodDescription describes one method.
@@ -40,6 +59,12 @@ func (s *Server) describe() Description {
 			TimeoutMillis: m.opts.Timeout.Milliseconds(), Notification: m.opts.Notification, Stream: m.stream != nil, LongRunning: m.op != nil,
 			Request: shape(reflect.TypeOf(m.opts.RequestType), 0), Response: shape(reflect.TypeOf(m.opts.ResponseType), 0),
 		})
+	}
+	if s.cfg.Ops != nil {
+		d.Operations = &OpsDescription{Prefix: s.opsPrefix().String()}
+		if r, ok := s.cfg.Ops.Store.(OpsRepo); ok {
+			d.Operations.Repo = r.RepoName().String()
+		}
 	}
 	return d
 }

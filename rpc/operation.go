@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,14 @@ import (
 type OpLister interface {
 	// List returns the names of the stored packets under prefix.
 	List(ctx context.Context, prefix enc.Name) ([]enc.Name, error)
+}
+
+// OpDeleter is implemented by an OpStore that can delete records
+// (repo.OpStore does). With it, the service deletes finished operations
+// for Client.DeleteOp.
+type OpDeleter interface {
+	// Delete removes every stored packet under prefix.
+	Delete(ctx context.Context, prefix enc.Name) error
 }
 
 // OpStore keeps operation records — signed Data packets — durably where
@@ -155,12 +164,38 @@ func LongRunning[Req, Res any](m *Mux, name string, f func(ctx context.Context, 
 	return nil
 }
 
-// opsMethodCancel is the internal method that cancels an operation.
-const opsMethodCancel = "_ops.cancel"
+// The internal methods that cancel and delete an operation.
+const (
+	opsMethodCancel = "_ops.cancel"
+	opsMethodDelete = "_ops.delete"
+)
 
-// CancelRequest names an operation to cancel.
+// CancelRequest names an operation to cancel or delete.
 type CancelRequest struct {
 	Name string `json:"name"`
+}
+
+// newOpID returns an operation id: 32 hex digits, the first 12 the
+// creation time in milliseconds and the rest random (80 bits), so ids sort
+// by creation time, which is what ListOps pages by.
+func newOpID(now time.Time) string {
+	b := make([]byte, 16)
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:])
+	return hex.EncodeToString(b)
+}
+
+// isOpID reports whether s has the form of an operation id.
+func isOpID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // runningOps are a server's operations running in this process.
@@ -182,10 +217,8 @@ func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string,
 		send(in, errorContent(status.New(codes.FailedPrecondition, "this server keeps no operations (ServerConfig.Ops)")), 0)
 		return
 	}
-	idb := make([]byte, 16)
-	_, _ = rand.Read(idb)
-	name := append(s.opsPrefix(), enc.NewGenericComponent(hex.EncodeToString(idb)))
 	now := time.Now()
+	name := append(s.opsPrefix(), enc.NewGenericComponent(newOpID(now)))
 	op := &Op{s: s, name: name, st: OpStatus{Name: name.String(), Method: s.cfg.Service.String() + "/" + m.name, Created: now}}
 	if req.Caller != nil {
 		op.st.Caller = req.Caller.String()
@@ -310,16 +343,30 @@ func (s *Server) writeOp(ctx context.Context, o *Op) error {
 	return s.cfg.Ops.Store.Put(ctx, [][]byte{w.Join()})
 }
 
-// cancelOp is the _ops.cancel method: the caller that started an
-// operation may cancel it while it runs here.
-func (s *Server) cancelOp(ctx context.Context, r *Request) (*Response, error) {
+// opArg decodes the operation named by an internal method's request; it
+// must be one of this server's.
+func (s *Server) opArg(r *Request) (enc.Name, error) {
+	if s.cfg.Ops == nil {
+		return nil, status.Error(codes.FailedPrecondition, "this server keeps no operations")
+	}
 	var req CancelRequest
 	if err := r.Decode(&req); err != nil {
 		return nil, err
 	}
-	name, err := enc.NameFromStr(req.Name)
-	if err != nil || len(name) == 0 {
-		return nil, status.Errorf(codes.InvalidArgument, "bad operation name %q", req.Name)
+	name, err := parseName(req.Name)
+	prefix := s.opsPrefix()
+	if err != nil || len(name) != len(prefix)+1 || !prefix.IsPrefix(name) {
+		return nil, status.Errorf(codes.InvalidArgument, "%q is not an operation of %s", req.Name, s.cfg.Service)
+	}
+	return name, nil
+}
+
+// cancelOp is the _ops.cancel method: the caller that started an
+// operation may cancel it while it runs here.
+func (s *Server) cancelOp(ctx context.Context, r *Request) (*Response, error) {
+	name, err := s.opArg(r)
+	if err != nil {
+		return nil, err
 	}
 	s.ops.mu.Lock()
 	ro := s.ops.m[name.TlvStr()]
@@ -332,6 +379,54 @@ func (s *Server) cancelOp(ctx context.Context, r *Request) (*Response, error) {
 	}
 	ro.cancel()
 	return &Response{}, nil
+}
+
+// deleteOp is the _ops.delete method: the caller that started a finished
+// operation, or the service itself, may delete its records from the store.
+func (s *Server) deleteOp(ctx context.Context, r *Request) (*Response, error) {
+	name, err := s.opArg(r)
+	if err != nil {
+		return nil, err
+	}
+	del, ok := s.cfg.Ops.Store.(OpDeleter)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this service's operation store cannot delete")
+	}
+	s.ops.mu.Lock()
+	running := s.ops.m[name.TlvStr()] != nil
+	s.ops.mu.Unlock()
+	if running {
+		return nil, status.Errorf(codes.FailedPrecondition, "operation %s is running: cancel it first", name)
+	}
+	st, key, err := readOp(ctx, s.node, name)
+	if err != nil {
+		return nil, err
+	}
+	if !sameIdentity(key, s.node.Identity().KeyName()) {
+		return nil, status.Errorf(codes.Unauthenticated, "operation %s: record signed by %s, not by this service", name, key)
+	}
+	if !st.Done {
+		return nil, status.Errorf(codes.FailedPrecondition, "operation %s is not done: cancel it first", name)
+	}
+	caller, _ := parseName(st.Caller)
+	if !sameIdentity(caller, r.Caller) && !sameIdentity(s.node.Identity().KeyName(), r.Caller) {
+		return nil, status.Error(codes.PermissionDenied, "only the caller that started an operation may delete it")
+	}
+	if err := del.Delete(ctx, name); err != nil {
+		return nil, status.Errorf(codes.Unavailable, "delete operation %s: %v", name, err)
+	}
+	return &Response{}, nil
+}
+
+// parseName parses a name from untrusted text (ndnd's parser panics on
+// some input).
+func parseName(s string) (n enc.Name, err error) {
+	defer func() {
+		if recover() != nil {
+			n, err = nil, fmt.Errorf("bad name %q", s)
+		}
+	}()
+	return enc.NameFromStr(s)
 }
 
 // sameIdentity compares the identities (names before KEY) of two keys.
@@ -377,37 +472,53 @@ func (c *Client) Start(ctx context.Context, method enc.Name, req any, cc *CallCo
 // the operation belongs to. Errors: NotFound (nothing answered),
 // Unauthenticated, Internal (a malformed record).
 func (c *Client) GetOp(ctx context.Context, name enc.Name) (*OpStatus, error) {
-	v, err := c.node.ResolveVersion(ctx, name, &ndnx.FetchOptions{Retries: 1})
+	st, key, err := readOp(ctx, c.node, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkSigner(key, name); err != nil {
+		return nil, status.Errorf(codes.Unauthenticated, "operation %s: %v", name, err)
+	}
+	return st, nil
+}
+
+// readOp reads the newest record of the operation name and returns it
+// with the key that signed it (verified, but not checked against a
+// policy).
+func readOp(ctx context.Context, node *ndnx.Node, name enc.Name) (*OpStatus, enc.Name, error) {
+	v, err := node.ResolveVersion(ctx, name, &ndnx.FetchOptions{Retries: 1})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, status.FromContextError(ctx.Err())
+			return nil, nil, status.FromContextError(ctx.Err())
 		}
 		if errors.Is(err, ndnx.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, status.Errorf(codes.NotFound, "operation %s: no record found", name)
+			return nil, nil, status.Errorf(codes.NotFound, "operation %s: no record found", name)
 		}
-		return nil, status.Errorf(codes.Unavailable, "operation %s: %v", name, err)
+		return nil, nil, status.Errorf(codes.Unavailable, "operation %s: %v", name, err)
 	}
+	return readOpRecord(ctx, node, name, append(v.Clone(), enc.NewSegmentComponent(0)))
+}
+
+// readOpRecord fetches and verifies the record rec of the operation name.
+func readOpRecord(ctx context.Context, node *ndnx.Node, name, rec enc.Name) (*OpStatus, enc.Name, error) {
 	// Each attempt is bounded, so one lost packet costs seconds, not the
 	// caller's whole deadline.
-	d, err := c.node.FetchRetry(ctx, append(v.Clone(), enc.NewSegmentComponent(0)), false, false, &ndnx.FetchOptions{Retries: 2})
+	d, err := node.FetchRetry(ctx, rec, false, false, &ndnx.FetchOptions{Retries: 2})
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, ndnx.ErrTimeout) {
-			return nil, status.Errorf(codes.Unavailable, "operation %s: record %s: %v", name, v, err)
+			return nil, nil, status.Errorf(codes.Unavailable, "operation %s: record %s: %v", name, rec, err)
 		}
-		return nil, networkStatus(ctx, err)
+		return nil, nil, networkStatus(ctx, err)
 	}
-	key, err := c.node.VerifyData(ctx, d)
-	if err == nil {
-		err = c.checkSigner(key, name)
-	}
+	key, err := node.VerifyData(ctx, d)
 	if err != nil {
-		return nil, status.Errorf(codes.Unauthenticated, "operation %s: %v", name, err)
+		return nil, nil, status.Errorf(codes.Unauthenticated, "operation %s: %v", name, err)
 	}
 	var st OpStatus
 	if err := json.Unmarshal(d.Data.Content().Join(), &st); err != nil || st.Name != name.String() {
-		return nil, status.Errorf(codes.Internal, "operation %s: malformed record", name)
+		return nil, nil, status.Errorf(codes.Internal, "operation %s: malformed record", name)
 	}
-	return &st, nil
+	return &st, key, nil
 }
 
 // WaitOp reads the operation until it is done or ctx ends, backing off
@@ -445,16 +556,147 @@ func (c *Client) WaitOp(ctx context.Context, name enc.Name, progress func(*OpSta
 // there any more), PermissionDenied (not the caller that started it), or
 // Call's.
 func (c *Client) CancelOp(ctx context.Context, name enc.Name) error {
+	return c.opCall(ctx, name, opsMethodCancel)
+}
+
+// DeleteOp asks the service the operation name belongs to to delete its
+// records: the client is no longer interested in it. Only a finished
+// operation can be deleted (cancel a running one first), by the caller
+// that started it. Errors: NotFound (no record), FailedPrecondition (not
+// done), PermissionDenied, Unimplemented (the service's store cannot
+// delete), or Call's (Unavailable or DeadlineExceeded while the service is
+// down).
+func (c *Client) DeleteOp(ctx context.Context, name enc.Name) error {
+	return c.opCall(ctx, name, opsMethodDelete)
+}
+
+// opCall calls an internal ops method of the service of operation name.
+func (c *Client) opCall(ctx context.Context, name enc.Name, method string) error {
 	st, err := c.GetOp(ctx, name)
 	if err != nil {
 		return err
 	}
-	svc, err := enc.NameFromStr(st.Method)
+	svc, err := parseName(st.Method)
 	if err != nil || len(svc) < 2 {
 		return status.Errorf(codes.Internal, "operation %s: bad method %q", name, st.Method)
 	}
-	m := append(svc[:len(svc)-1].Clone(), enc.NewGenericComponent(opsMethodCancel))
+	m := append(svc[:len(svc)-1].Clone(), enc.NewGenericComponent(method))
 	return c.CallName(ctx, m, CancelRequest{Name: name.String()}, nil, nil)
+}
+
+// OpFilter selects operations by state in ListOps.
+type OpFilter int
+
+// The OpFilter values.
+const (
+	OpsAll     OpFilter = iota // every operation
+	OpsRunning                 // not done
+	OpsDone                    // done, with a result or an error
+)
+
+// ListOpsOptions pages and filters ListOps.
+type ListOpsOptions struct {
+	// PageSize bounds the operations returned: default 50, at most 1000.
+	PageSize int
+	// PageToken continues a listing: the NextPageToken of the page before.
+	PageToken string
+	// Filter selects operations by state.
+	Filter OpFilter
+}
+
+// OpsPage is one page of ListOps.
+type OpsPage struct {
+	// Operations are the newest records, newest operation first.
+	Operations []*OpStatus `json:"operations"`
+	// NextPageToken continues the listing; empty on the last page.
+	NextPageToken string `json:"next_page_token,omitempty"`
+	// Unreadable counts operations skipped on this page because their
+	// record could not be fetched or did not verify.
+	Unreadable int `json:"unreadable,omitempty"`
+}
+
+// maxOpsPage bounds ListOpsOptions.PageSize.
+const maxOpsPage = 1000
+
+// ListOps lists the operations under prefix (a service's ops prefix,
+// <svc>/_ops by default) that store (a repo.OpStore, which need not be the
+// service's own client) keeps, newest first, a page at a time. Each
+// operation's newest record is read and verified as GetOp does. Errors:
+// InvalidArgument (a bad page token), Unavailable (the store's list
+// failed). A page may hold fewer than PageSize operations while more
+// follow (reading is bounded per page when a filter skips many): list
+// until NextPageToken is empty.
+func (c *Client) ListOps(ctx context.Context, store OpLister, prefix enc.Name, opts *ListOpsOptions) (*OpsPage, error) {
+	var o ListOpsOptions
+	if opts != nil {
+		o = *opts
+	}
+	switch {
+	case o.PageSize <= 0:
+		o.PageSize = 50
+	case o.PageSize > maxOpsPage:
+		o.PageSize = maxOpsPage
+	}
+	if o.PageToken != "" && !isOpID(o.PageToken) {
+		return nil, status.Errorf(codes.InvalidArgument, "bad page token %q", o.PageToken)
+	}
+	names, err := store.List(ctx, prefix)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "list operations under %s: %v", prefix, err)
+	}
+	newest := newestRecords(prefix, names)
+	ids := make([]string, 0, len(newest))
+	for id := range newest {
+		if o.PageToken == "" || id < o.PageToken {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	page := &OpsPage{Operations: []*OpStatus{}}
+	// A filter may skip many records: reading is bounded per page, which
+	// then holds fewer operations but still a NextPageToken.
+	scanLimit := max(4*o.PageSize, 200)
+	for i, id := range ids {
+		if len(page.Operations) == o.PageSize || i == scanLimit {
+			page.NextPageToken = ids[i-1]
+			break
+		}
+		rec := newest[id]
+		name := rec[:len(prefix)+1]
+		st, key, err := readOpRecord(ctx, c.node, name, rec)
+		if err == nil {
+			err = c.checkSigner(key, name)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, status.FromContextError(ctx.Err())
+			}
+			page.Unreadable++
+			continue
+		}
+		if (o.Filter == OpsRunning && st.Done) || (o.Filter == OpsDone && !st.Done) {
+			continue
+		}
+		page.Operations = append(page.Operations, st)
+	}
+	return page, nil
+}
+
+// newestRecords maps each operation id under prefix to the name of its
+// newest record (<prefix>/<id>/v=<n>/seg=0) among names.
+func newestRecords(prefix enc.Name, names []enc.Name) map[string]enc.Name {
+	newest := map[string]enc.Name{}
+	for _, n := range names {
+		if len(n) != len(prefix)+3 || !prefix.IsPrefix(n) || !n[len(prefix)+1].IsVersion() || !n[len(prefix)+2].IsSegment() {
+			continue
+		}
+		id := string(n[len(prefix)].Val)
+		if cur, ok := newest[id]; !ok || n[len(prefix)+1].NumberVal() > cur[len(prefix)+1].NumberVal() {
+			newest[id] = n
+		}
+	}
+	return newest
 }
 
 // recoverOps runs at Start: every operation under the ops prefix whose
@@ -471,17 +713,7 @@ func (s *Server) recoverOps(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("rpc: list operations: %w", err)
 	}
-	newest := map[string]enc.Name{} // op id -> newest versioned record name
-	for _, n := range names {
-		if len(n) != len(prefix)+3 || !n[len(prefix)+1].IsVersion() {
-			continue
-		}
-		id := n[len(prefix)].String()
-		if cur, ok := newest[id]; !ok || n[len(prefix)+1].NumberVal() > cur[len(prefix)+1].NumberVal() {
-			newest[id] = n
-		}
-	}
-	for _, rec := range newest {
+	for _, rec := range newestRecords(prefix, names) {
 		if err := s.recoverOp(ctx, prefix, rec); err != nil {
 			s.log.Warn("recovering an operation failed", "record", rec, "err", err)
 		}
@@ -490,26 +722,18 @@ func (s *Server) recoverOps(ctx context.Context) error {
 }
 
 func (s *Server) recoverOp(ctx context.Context, prefix, rec enc.Name) error {
-	d, err := s.node.Fetch(ctx, rec, false, false)
-	if err != nil {
-		return err
-	}
-	key, err := s.node.VerifyData(ctx, d)
+	name := rec[:len(prefix)+1].Clone()
+	st, key, err := readOpRecord(ctx, s.node, name, rec)
 	if err != nil {
 		return err
 	}
 	if !sameIdentity(key, s.node.Identity().KeyName()) {
 		return fmt.Errorf("record signed by %s, not by this service", key)
 	}
-	var st OpStatus
-	if err := json.Unmarshal(d.Data.Content().Join(), &st); err != nil {
-		return err
-	}
 	if st.Done {
 		return nil
 	}
-	name := rec[:len(prefix)+1].Clone()
-	op := &Op{s: s, name: name, st: st}
+	op := &Op{s: s, name: name, st: *st}
 	method := st.Method[strings.LastIndex(st.Method, "/")+1:]
 	m := s.lookup(method)
 	s.mu.Lock()

@@ -166,9 +166,11 @@ func NewServer(node *ndnx.Node, cfg ServerConfig) (*Server, error) {
 		once:       newReplyCache(cfg.ReplyCache, cfg.ReplyTTL),
 		sessions:   ss,
 	}
-	// The internal cancel method: open to every authenticated caller (it
-	// checks that the caller started the operation itself).
+	// The internal cancel and delete methods: open to every authenticated
+	// caller (they check that the caller started the operation itself).
 	srv.Mux.methods[opsMethodCancel] = &method{name: opsMethodCancel, h: HandlerFunc(srv.cancelOp),
+		opts: MethodOptions{Idempotent: true, Policy: security.AllowAllPolicy()}}
+	srv.Mux.methods[opsMethodDelete] = &method{name: opsMethodDelete, h: HandlerFunc(srv.deleteOp),
 		opts: MethodOptions{Idempotent: true, Policy: security.AllowAllPolicy()}}
 	return srv, nil
 }

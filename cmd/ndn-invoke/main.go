@@ -34,7 +34,8 @@ Usage:
   ndn-invoke describe SERVICE                  show a service's methods and request shapes
   ndn-invoke health SERVICE                    print SERVING or NOT_SERVING (exit 0 or 78)
   ndn-invoke list                              list the services the local forwarder reaches
-  ndn-invoke op get|wait|cancel NAME           read, wait for or cancel a long-running operation
+  ndn-invoke op get|wait|cancel|delete NAME    read, wait for, cancel or delete a long-running operation
+  ndn-invoke op list SERVICE                   list a service's operations (from its repo)
   ndn-invoke fetch NAME [-o FILE]              fetch a segmented object (newest version), verified
   ndn-invoke repo insert|delete|list|status|join|leave|stats --repo PREFIX ...
                                                command a repo (ndn-repo); see ndn-invoke repo help

@@ -142,4 +142,36 @@ func TestCallOperation(t *testing.T) {
 	code, _, errOut = invoke(t, "", "call", "--wait", method, `{}`)
 	require.Equal(t, exitRPC+int(codes.InvalidArgument), code, errOut)
 	require.Contains(t, errOut, "InvalidArgument: no name")
+
+	// list: from the service's description, or the prefix and --repo.
+	code, out, errOut = invoke(t, "", "op", "list", sid.Name().String())
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "NAME")
+	require.Contains(t, out, op.Name)
+	require.Equal(t, 4, strings.Count(out, "\n"), out) // header + 3 operations
+	require.Contains(t, out, "InvalidArgument")
+	code, out, errOut = invoke(t, "", "op", "list", ops.String(), "--repo", rid.Name().String(), "--json", "--limit", "2", "--done")
+	require.Equal(t, 0, code, errOut)
+	var page rpc.OpsPage
+	require.NoError(t, json.Unmarshal([]byte(out), &page))
+	require.Len(t, page.Operations, 2)
+	require.NotEmpty(t, page.NextPageToken)
+	code, out, errOut = invoke(t, "", "op", "list", ops.String(), "--repo", rid.Name().String(), "--json", "--limit", "2", "--all")
+	require.Equal(t, 0, code, errOut)
+	page = rpc.OpsPage{}
+	require.NoError(t, json.Unmarshal([]byte(out), &page))
+	require.Len(t, page.Operations, 3)
+	require.Empty(t, page.NextPageToken)
+	code, _, errOut = invoke(t, "", "op", "list", ops.String())
+	require.Equal(t, 2, code, errOut) // which repo?
+	require.Contains(t, errOut, "--repo")
+
+	// delete: then get finds nothing.
+	code, out, errOut = invoke(t, "", "op", "delete", op.Name)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "deleted")
+	require.Eventually(t, func() bool {
+		code, _, _ := invoke(t, "", "op", "get", op.Name)
+		return code == exitRPC+int(codes.NotFound)
+	}, 15*time.Second, 200*time.Millisecond)
 }
