@@ -320,3 +320,60 @@ func TestOperationsListDelete(t *testing.T) {
 	require.NoError(t, c.DeleteOp(ctx, running))
 	require.Equal(t, 1, count(rpc.OpsRunning))
 }
+
+// TestOperationsRetention: a server with OpsConfig.Retention deletes its
+// finished operations once their last record is older, and keeps running
+// ones.
+func TestOperationsRetention(t *testing.T) {
+	f := startRepo(t, t.TempDir(), repo.Config{}, nil)
+	id := ndntest.Identity(t, "vm")
+	node := ndntest.Connect(t, ndnx.Config{Identity: id})
+	rc, err := repo.NewClient(node, f.r.Prefix(), rpc.ClientConfig{})
+	require.NoError(t, err)
+	defer rc.Close()
+	svc := id.Name()
+	opsPrefix := svc.Append(enc.NewGenericComponent("_ops"))
+	store := repo.NewOpStore(rc, opsPrefix)
+	s, err := rpc.NewServer(node, rpc.ServerConfig{Service: svc, Ops: &rpc.OpsConfig{Store: store, Retention: time.Second}})
+	require.NoError(t, err)
+	release := make(chan struct{})
+	require.NoError(t, rpc.LongRunning(s.Mux, "create", func(ctx context.Context, r vmReq, op *rpc.Op) (vmRes, error) {
+		if r.Steps > 0 {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return vmRes{}, ctx.Err()
+			}
+		}
+		return vmRes{Name: r.Name, State: "RUNNING"}, nil
+	}, rpc.MethodOptions{}))
+	ctx := ctxT(t, 60*time.Second)
+	require.NoError(t, s.Start(ctx))
+	defer s.Close()
+	defer close(release)
+
+	c, err := rpc.NewClient(ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "user")}), rpc.ClientConfig{})
+	require.NoError(t, err)
+	method := svc.Append(enc.NewGenericComponent("create"))
+	done, err := c.Start(ctx, method, vmReq{Name: "a"}, nil)
+	require.NoError(t, err)
+	running, err := c.Start(ctx, method, vmReq{Name: "b", Steps: 1}, nil)
+	require.NoError(t, err)
+	count := func() int {
+		p, err := c.ListOps(ctx, store, opsPrefix, nil)
+		require.NoError(t, err)
+		return len(p.Operations)
+	}
+	require.Equal(t, 2, count())
+	require.Eventually(t, func() bool { return count() == 1 }, 20*time.Second, 200*time.Millisecond, "the finished operation is deleted")
+	p, err := c.ListOps(ctx, store, opsPrefix, nil)
+	require.NoError(t, err)
+	require.Equal(t, running.Name, p.Operations[0].Name)
+	require.NotEqual(t, done.Name, running.Name)
+
+	_, err = rpc.NewServer(node, rpc.ServerConfig{Service: svc, Ops: &rpc.OpsConfig{Store: putOnly{store}, Retention: time.Hour}})
+	require.ErrorContains(t, err, "lists and deletes")
+}
+
+// putOnly is an OpStore that cannot list or delete.
+type putOnly struct{ rpc.OpStore }

@@ -56,6 +56,12 @@ type OpsConfig struct {
 	// Default <service>/_ops. The repo behind Store serves it (its route
 	// is longer than the service's, so fetches reach the repo).
 	Prefix enc.Name
+	// Retention, if positive, is how long finished operations are kept:
+	// the server deletes those whose last record is older, at Start and
+	// then every min(Retention/2, 1h). The Store must then implement
+	// OpLister and OpDeleter (repo.OpStore does). Zero keeps them until
+	// deleted (Client.DeleteOp).
+	Retention time.Duration
 }
 
 // OpError is a finished operation's error.
@@ -187,6 +193,20 @@ func newOpID(now time.Time) string {
 	}
 	_, _ = rand.Read(b[6:])
 	return hex.EncodeToString(b)
+}
+
+// opIDTime is the creation time encoded in an operation id (zero if id
+// has none).
+func opIDTime(id string) time.Time {
+	if !isOpID(id) {
+		return time.Time{}
+	}
+	b, _ := hex.DecodeString(id[:12])
+	var ms int64
+	for _, x := range b {
+		ms = ms<<8 | int64(x)
+	}
+	return time.UnixMilli(ms)
 }
 
 // isOpID reports whether s has the form of an operation id.
@@ -699,6 +719,65 @@ func newestRecords(prefix enc.Name, names []enc.Name) map[string]enc.Name {
 	return newest
 }
 
+// opsJanitor deletes finished operations older than Retention, at once
+// and then periodically, until the server closes. Owned: s.async.
+func (s *Server) opsJanitor() {
+	defer s.async.Done()
+	every := min(s.cfg.Ops.Retention/2, time.Hour)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(s.base, 5*time.Minute)
+		n, err := s.sweepOps(ctx, time.Now().Add(-s.cfg.Ops.Retention))
+		cancel()
+		switch {
+		case err != nil && s.base.Err() == nil:
+			s.log.Warn("deleting old operations failed", "err", err, "deleted", n)
+		case n > 0:
+			s.log.Info("deleted old operations", "count", n, "retention", s.cfg.Ops.Retention)
+		}
+		select {
+		case <-s.base.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweepOps deletes the finished operations whose last record is older
+// than cutoff; it returns how many.
+func (s *Server) sweepOps(ctx context.Context, cutoff time.Time) (int, error) {
+	lister, _ := s.cfg.Ops.Store.(OpLister)
+	del, _ := s.cfg.Ops.Store.(OpDeleter)
+	prefix := s.opsPrefix()
+	names, err := lister.List(ctx, prefix)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for id, rec := range newestRecords(prefix, names) {
+		if created := opIDTime(id); created.IsZero() || created.After(cutoff) {
+			continue // too young to have finished before cutoff
+		}
+		name := rec[:len(prefix)+1]
+		s.ops.mu.Lock()
+		running := s.ops.m[name.TlvStr()] != nil
+		s.ops.mu.Unlock()
+		if running {
+			continue
+		}
+		st, key, err := readOpRecord(ctx, s.node, name, rec)
+		if err != nil || !sameIdentity(key, s.node.Identity().KeyName()) || !st.Done || st.Updated.After(cutoff) {
+			continue
+		}
+		if err := del.Delete(ctx, name); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // recoverOps runs at Start: every operation under the ops prefix whose
 // newest record is not done was left by a previous run of the service.
 // A Resumable method's handler runs again with the stored request; any
@@ -763,4 +842,11 @@ func (s *Server) recoverOp(ctx context.Context, prefix, rec enc.Name) error {
 	op.st.Error = &OpError{Code: codes.Aborted.String(), Message: "the service restarted while the operation ran"}
 	s.log.Info("operation left running by a previous run: aborted", "op", name, "method", method)
 	return s.writeOp(ctx, op)
+}
+
+// canSweep reports whether store can list and delete operations.
+func canSweep(store OpStore) bool {
+	_, l := store.(OpLister)
+	_, d := store.(OpDeleter)
+	return l && d
 }

@@ -105,6 +105,10 @@ func (c ServerConfig) Validate() error {
 		return errors.New("rpc: ServerConfig limits must not be negative")
 	case c.Ops != nil && c.Ops.Store == nil:
 		return errors.New("rpc: ServerConfig.Ops needs a Store")
+	case c.Ops != nil && c.Ops.Retention < 0:
+		return errors.New("rpc: ServerConfig.Ops.Retention is negative")
+	case c.Ops != nil && c.Ops.Retention > 0 && !canSweep(c.Ops.Store):
+		return errors.New("rpc: ServerConfig.Ops.Retention needs a Store that lists and deletes (OpLister, OpDeleter)")
 	}
 	return nil
 }
@@ -207,8 +211,19 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.janitor() // owned: s.async; ends with s.base
 	}
 	s.mu.Unlock()
-	if s.cfg.Ops != nil {
-		return s.recoverOps(ctx)
+	if s.cfg.Ops == nil {
+		return nil
+	}
+	if err := s.recoverOps(ctx); err != nil {
+		return err
+	}
+	if s.cfg.Ops.Retention > 0 {
+		s.mu.Lock()
+		if !s.closed {
+			s.async.Add(1)
+			go s.opsJanitor() // owned: s.async; ends with s.base
+		}
+		s.mu.Unlock()
 	}
 	return nil
 }
