@@ -8,7 +8,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // Sink is where a Member puts publications and its sync state; the repo

@@ -11,7 +11,7 @@ import (
 	"github.com/named-data/ndnd/std/ndn/svs_ps"
 	sig "github.com/named-data/ndnd/std/security/signer"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // Every decoder of this package is fuzzed: no panic, no allocation beyond

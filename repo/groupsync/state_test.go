@@ -6,7 +6,7 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 func TestStateRoundTrip(t *testing.T) {

@@ -6,13 +6,13 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // This file holds the decoders for the few TLV structures this package
 // reads: the SVS v3 state vector, ndnd's history snapshot and index
 // (std/ndn/svs_ps), the RDR metadata name, and our persisted state, built on
-// the primitives of repo/internal/tlv. We do not use ndnd's generated
+// the primitives of internal/tlv. We do not use ndnd's generated
 // parsers on bytes from the network or from disk: they trust nested lengths
 // they have not checked (see security.WellFormed). Every decoder here checks
 // each length against its buffer before slicing, never allocates more than

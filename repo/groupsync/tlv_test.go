@@ -10,7 +10,7 @@ import (
 	"github.com/named-data/ndnd/std/ndn/svs_ps"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // svEntriesFromNdnd builds the state vector ndnd's SvSync would send.

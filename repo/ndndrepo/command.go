@@ -8,7 +8,7 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 
-	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	tlvx "github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // TLV types of ndnd's repo protocol (repo/tlv/definitions.go), which the

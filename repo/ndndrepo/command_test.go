@@ -14,8 +14,8 @@ import (
 	sig "github.com/named-data/ndnd/std/security/signer"
 	"github.com/stretchr/testify/require"
 
+	tlvx "github.com/ndn-invoke/ndn-invoke/internal/tlv"
 	"github.com/ndn-invoke/ndn-invoke/repo"
-	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 )
 
 func mustName(t testing.TB, s string) enc.Name {

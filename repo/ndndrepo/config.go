@@ -8,7 +8,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	tlvx "github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // Config configures a Server. A zero field means its default;

@@ -10,7 +10,7 @@ import (
 	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
 	sig "github.com/named-data/ndnd/std/security/signer"
 
-	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	tlvx "github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // hostile are inputs known to hurt ndnd's generated parsers.

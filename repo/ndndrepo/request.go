@@ -8,8 +8,8 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
 
+	tlvx "github.com/ndn-invoke/ndn-invoke/internal/tlv"
 	"github.com/ndn-invoke/ndn-invoke/repo"
-	tlvx "github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 	"github.com/ndn-invoke/ndn-invoke/security"
 )
 

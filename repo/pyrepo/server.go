@@ -13,9 +13,9 @@ import (
 	"github.com/named-data/ndnd/std/ndn"
 	"github.com/named-data/ndnd/std/types/optional"
 
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/repo"
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
 	"github.com/ndn-invoke/ndn-invoke/security"
 )
 

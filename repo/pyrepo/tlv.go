@@ -5,12 +5,12 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // This file holds the python-repo specific TLV helpers; the primitives
 // (var-numbers, NonNegativeIntegers, the element reader, Names encoded
-// correctly for components of 253 bytes and more) are in repo/internal/tlv.
+// correctly for components of 253 bytes and more) are in internal/tlv.
 // Decoding copies every value it keeps, so a decoded message never aliases
 // the input, and allocates at most about the input's size.
 

@@ -5,7 +5,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // NameKey encodes name as a database key whose byte order is the NDN

@@ -19,7 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 	"github.com/ndn-invoke/ndn-invoke/security"
 )
 

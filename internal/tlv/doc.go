@@ -1,11 +1,11 @@
 // Package tlv holds the NDN TLV primitives that the repo packages
-// (groupsync, pyrepo, ndndrepo, store) share: var-numbers, TLV elements,
+// (groupsync, pyrepo, ndndrepo, store) and svs share: var-numbers, TLV elements,
 // NonNegativeIntegers, a Reader that walks a sequence of elements, and Name
 // encoding and decoding. The message decoders themselves (SVS state
 // vectors, history snapshots, python-repo messages, RepoCmd checks, store
 // keys) stay in their packages, built on these.
 //
-// It is internal: the repo packages are its only users. Usage:
+// It is internal to the module. Usage:
 //
 //	b := tlv.AppendName(nil, name)
 //	b = tlv.AppendNat(b, 0xd6, seq)

@@ -5,7 +5,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	"github.com/ndn-invoke/ndn-invoke/repo/internal/tlv"
+	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
 // A message of a Name and a NonNegativeInteger, encoded and read back.
