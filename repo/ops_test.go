@@ -2,6 +2,7 @@ package repo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -377,3 +378,91 @@ func TestOperationsRetention(t *testing.T) {
 
 // putOnly is an OpStore that cannot list or delete.
 type putOnly struct{ rpc.OpStore }
+
+// checkedReq is a request that validates itself.
+type checkedReq struct {
+	Name string `json:"name"`
+}
+
+func (r checkedReq) Validate() error {
+	if r.Name == "" {
+		return errors.New("a name is required")
+	}
+	return nil
+}
+
+// TestOperationsValidateAndResumeAfterShutdown: a request that fails
+// Validate fails the call, with no operation; a Resumable operation that a
+// graceful shutdown interrupts is left unfinished and resumed by the next
+// run, whose handler sees the progress and resume count in op.Status.
+func TestOperationsValidateAndResumeAfterShutdown(t *testing.T) {
+	f := startRepo(t, t.TempDir(), repo.Config{}, nil)
+	id := ndntest.Identity(t, "vm")
+	svc := id.Name()
+	opsPrefix := svc.Append(enc.NewGenericComponent("_ops"))
+	ctx := ctxT(t, 60*time.Second)
+	seen := make(chan rpc.OpStatus, 2)
+	gate := make(chan struct{})
+	start := func() *rpc.Server {
+		node := ndntest.Connect(t, ndnx.Config{Identity: id})
+		rc, err := repo.NewClient(node, f.r.Prefix(), rpc.ClientConfig{})
+		require.NoError(t, err)
+		t.Cleanup(func() { rc.Close() })
+		s, err := rpc.NewServer(node, rpc.ServerConfig{Service: svc, Ops: &rpc.OpsConfig{Store: repo.NewOpStore(rc, opsPrefix)}})
+		require.NoError(t, err)
+		require.NoError(t, rpc.LongRunning(s.Mux, "create", func(ctx context.Context, r checkedReq, op *rpc.Op) (vmRes, error) {
+			seen <- op.Status()
+			if op.Status().Resumed == 0 {
+				if err := op.Progress(ctx, 40, "halfway"); err != nil {
+					return vmRes{}, err
+				}
+			}
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return vmRes{}, ctx.Err()
+			}
+			return vmRes{Name: r.Name, State: "RUNNING"}, nil
+		}, rpc.MethodOptions{Resumable: true}))
+		require.NoError(t, s.Start(ctx))
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s1 := start()
+	c, err := rpc.NewClient(ndntest.Connect(t, ndnx.Config{Identity: ndntest.Identity(t, "user")}), rpc.ClientConfig{})
+	require.NoError(t, err)
+	method := svc.Append(enc.NewGenericComponent("create"))
+
+	_, err = c.Start(ctx, method, checkedReq{}, nil)
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	require.ErrorContains(t, err, "a name is required")
+	_, err = c.Start(ctx, method, "not an object", nil)
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+
+	op, err := c.Start(ctx, method, checkedReq{Name: "web"}, nil)
+	require.NoError(t, err)
+	name, _ := enc.NameFromStr(op.Name)
+	require.Zero(t, (<-seen).Resumed)
+	require.Eventually(t, func() bool {
+		st, err := c.GetOp(ctx, name)
+		return err == nil && st.Progress == 40
+	}, 20*time.Second, 50*time.Millisecond)
+	require.NoError(t, s1.Shutdown(ctx))
+	var st *rpc.OpStatus
+	require.Eventually(t, func() bool { // cached metadata stays fresh for 1 s
+		st, err = c.GetOp(ctx, name)
+		return err == nil && st.Version == 3
+	}, 10*time.Second, 100*time.Millisecond)
+	require.False(t, st.Done, "a graceful shutdown leaves a resumable operation for the next run")
+	require.Contains(t, st.Message, "resumes")
+
+	start()
+	again := <-seen
+	require.Equal(t, 1, again.Resumed)
+	require.Equal(t, 40, again.Progress)
+	close(gate)
+	final, err := c.WaitOp(ctx, name, nil)
+	require.NoError(t, err)
+	require.NoError(t, final.Err())
+	require.JSONEq(t, `{"name":"web","state":"RUNNING"}`, string(final.Result))
+}

@@ -154,6 +154,7 @@ type method struct {
 	h      Handler
 	stream StreamHandler                                        // set for server-streaming methods
 	op     func(context.Context, *Request, *Op) ([]byte, error) // set for long-running methods
+	check  func(*Request) error                                 // long-running: checks a request before its operation starts
 	opts   MethodOptions
 }
 

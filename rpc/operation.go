@@ -123,7 +123,32 @@ func (o *Op) Progress(ctx context.Context, percent int, message string) error {
 	return o.s.writeOp(ctx, o)
 }
 
-// LongRunning registers a long-running method: a call is answered at once
+// Status returns a copy of the operation's current record. A resumed
+// handler finds there the progress recorded before the restart and how
+// often the operation was resumed.
+func (o *Op) Status() OpStatus {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	st := o.st
+	st.Result, st.Request = slices.Clone(st.Result), slices.Clone(st.Request)
+	if st.Error != nil {
+		e := *st.Error
+		st.Error = &e
+	}
+	return st
+}
+
+// Validator is implemented by request types that can check themselves.
+// LongRunning decodes each request and calls Validate before the
+// operation starts, so a bad request fails the call itself, not the
+// operation. A non-nil error answers the call: a status error as it is,
+// any other as InvalidArgument.
+type Validator interface {
+	Validate() error
+}
+
+// LongRunning registers a long-running method: a call whose request
+// decodes (and passes Validate, if Req is a Validator) is answered at once
 // with the operation's name (Client.Start returns its first record), and
 // f runs on its own goroutine, reporting with op.Progress; its result (or
 // error) is the operation's final record, kept in the server's OpStore.
@@ -164,8 +189,27 @@ func LongRunning[Req, Res any](m *Mux, name string, f func(ctx context.Context, 
 	if err := m.Handle(name, placeholder, opts); err != nil {
 		return err
 	}
+	check := func(r *Request) error {
+		var req Req
+		if err := r.Decode(&req); err != nil {
+			return err
+		}
+		var v any = &req
+		if _, ok := v.(Validator); !ok {
+			v = req
+		}
+		if v, ok := v.(Validator); ok {
+			if err := v.Validate(); err != nil {
+				if _, ok := status.FromError(err); ok {
+					return err
+				}
+				return status.Error(codes.InvalidArgument, err.Error())
+			}
+		}
+		return nil
+	}
 	m.mu.Lock()
-	m.methods[name].op = run
+	m.methods[name].op, m.methods[name].check = run, check
 	m.mu.Unlock()
 	return nil
 }
@@ -234,8 +278,14 @@ type runningOp struct {
 // and runs the handler on an owned goroutine.
 func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string, send func(*ndnx.Incoming, []byte, time.Duration)) {
 	if s.cfg.Ops == nil || s.cfg.Ops.Store == nil {
-		send(in, errorContent(status.New(codes.FailedPrecondition, "this server keeps no operations (ServerConfig.Ops)")), 0)
+		s.answerAll(in, key, errorContent(status.New(codes.FailedPrecondition, "this server keeps no operations (ServerConfig.Ops)")), send)
 		return
+	}
+	if m.check != nil {
+		if err := m.check(req); err != nil {
+			s.answerAll(in, key, errorContent(errorStatus(err)), send)
+			return
+		}
 	}
 	now := time.Now()
 	name := append(s.opsPrefix(), enc.NewGenericComponent(newOpID(now)))
@@ -263,7 +313,7 @@ func (s *Server) startOp(in *ndnx.Incoming, req *Request, m *method, key string,
 	err := s.writeOp(wctx, op)
 	cancelW()
 	if err != nil {
-		send(in, errorContent(status.Newf(codes.Unavailable, "store operation record: %v", err)), 0)
+		s.answerAll(in, key, errorContent(status.Newf(codes.Unavailable, "store operation record: %v", err)), send)
 		return
 	}
 	op.mu.Lock()
@@ -301,15 +351,22 @@ func (s *Server) runOpAsync(op *Op, req *Request, m *method) {
 		res, herr := runOp(hctx, m.op, req, op)
 		op.mu.Lock()
 		op.st.Done = true
-		op.st.Request = nil
 		switch {
 		case herr == nil:
 			op.st.Result, op.st.Progress = res, 100
+		case s.base.Err() != nil && m.opts.Resumable && op.st.Request != nil:
+			// Left for the next run of the service, which resumes it
+			// (recoverOps), as after a crash.
+			op.st.Done = false
+			op.st.Message = "the service shut down; the operation resumes when it starts again"
 		case s.base.Err() != nil:
 			op.st.Error = &OpError{Code: codes.Aborted.String(), Message: "the service shut down while the operation ran"}
 		default:
 			st := errorStatus(herr)
 			op.st.Error = &OpError{Code: st.Code.String(), Message: st.Message}
+		}
+		if op.st.Done {
+			op.st.Request = nil
 		}
 		op.mu.Unlock()
 		// The final record must land even when the server is stopping.
