@@ -20,6 +20,11 @@
 //     answered by the forwarder's Content Store after the first call (the
 //     client still verifies the Data's signature).
 //
+// RunStreams compares server streaming the same way (grpc-tls against
+// ndn-signed streams pulled with rpc.StreamWindow): items/s, MB/s, time to
+// first item, CPU per item, and a slow consumer showing that backpressure
+// bounds how far the producer runs ahead and the memory it holds.
+//
 // Usage:
 //
 //	cfg := bench.DefaultConfig()

@@ -15,16 +15,24 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// grpcEchoMethod is the full gRPC method name of the echo method.
-const grpcEchoMethod = "/bench.Echo/Echo"
+// Full gRPC method names of the echo service.
+const (
+	grpcEchoMethod   = "/bench.Echo/Echo"
+	grpcStreamMethod = "/bench.Echo/Stream"
+)
 
-// echoDesc is a hand-written service descriptor (no protoc): one unary
-// method taking and returning a google.protobuf.BytesValue, encoded by
-// gRPC's default proto codec as a generated service would be.
+// echoDesc is a hand-written service descriptor (no protoc): a unary
+// method Echo taking and returning a google.protobuf.BytesValue, and a
+// server-streaming method Stream taking a BytesValue (an encoded
+// streamRequest) and sending BytesValue items, all encoded by gRPC's
+// default proto codec as a generated service would be. The service value
+// registered with it is the *itemSource the stream's items come from.
 var echoDesc = grpc.ServiceDesc{
 	ServiceName: "bench.Echo",
 	HandlerType: (*any)(nil),
@@ -44,6 +52,23 @@ var echoDesc = grpc.ServiceDesc{
 			return icpt(ctx, in, &grpc.UnaryServerInfo{FullMethod: grpcEchoMethod}, h)
 		},
 	}},
+	Streams: []grpc.StreamDesc{{
+		StreamName:    "Stream",
+		ServerStreams: true,
+		Handler: func(srv any, ss grpc.ServerStream) error {
+			in := new(wrapperspb.BytesValue)
+			if err := ss.RecvMsg(in); err != nil {
+				return err
+			}
+			req, err := decodeStreamRequest(in.Value)
+			if err != nil {
+				return status.Error(codes.InvalidArgument, err.Error())
+			}
+			return srv.(*itemSource).produce(ss.Context(), req, func(b []byte) error {
+				return ss.SendMsg(&wrapperspb.BytesValue{Value: b})
+			})
+		},
+	}},
 	Metadata: "bench/echo",
 }
 
@@ -51,6 +76,7 @@ var echoDesc = grpc.ServiceDesc{
 type grpcSide struct {
 	srv  *grpc.Server
 	conn *grpc.ClientConn
+	src  *itemSource    // of the Stream method
 	wg   sync.WaitGroup // the Serve goroutine
 }
 
@@ -68,8 +94,8 @@ func startGRPC() (*grpcSide, error) {
 	g := &grpcSide{srv: grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS13,
-	})))}
-	g.srv.RegisterService(&echoDesc, struct{}{})
+	}))), src: newItemSource()}
+	g.srv.RegisterService(&echoDesc, g.src)
 	g.wg.Add(1)
 	go func() { // owned: ends at g.srv.Stop in close
 		defer g.wg.Done()
@@ -97,6 +123,39 @@ func (g *grpcSide) echo(ctx context.Context, payload []byte) error {
 		return fmt.Errorf("grpc echo returned %d bytes, sent %d", len(out.Value), len(payload))
 	}
 	return nil
+}
+
+// grpcStream is a gRPC client stream as an itemStream; cancel ends it.
+type grpcStream struct {
+	cs     grpc.ClientStream
+	cancel context.CancelFunc
+}
+
+func (s grpcStream) recv() ([]byte, error) {
+	out := new(wrapperspb.BytesValue)
+	if err := s.cs.RecvMsg(out); err != nil {
+		return nil, err // io.EOF at the end
+	}
+	return out.Value, nil
+}
+
+func (s grpcStream) close() { s.cancel() }
+
+// openStream calls Stream: it sends req and half-closes the stream.
+func (g *grpcSide) openStream(ctx context.Context, req streamRequest) (itemStream, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	cs, err := g.conn.NewStream(ctx, &echoDesc.Streams[0], grpcStreamMethod)
+	if err == nil {
+		err = cs.SendMsg(&wrapperspb.BytesValue{Value: req.encode()})
+	}
+	if err == nil {
+		err = cs.CloseSend()
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return grpcStream{cs: cs, cancel: cancel}, nil
 }
 
 // close stops the server and the client and waits for Serve to return.
