@@ -111,6 +111,15 @@ type CallConfig struct {
 	Sealed bool
 	// atLeastOnce is set by Notify.
 	atLeastOnce bool
+	// Upstream (client and bidirectional streams) is where the client
+	// serves the items it streams to the server: each stream under
+	// <Upstream>/<32 random hex digits>, pulled as .../seq=N. It must be
+	// routed to the client's forwarder; the client registers the stream's
+	// prefix for the call's duration. Default <identity>/_up.
+	Upstream enc.Name
+	// up is what ClientStream and BidiStream pass to call: the upstream
+	// in use and its test hooks.
+	up *upstreamCall
 	// AttemptTimeout bounds each attempt (0: the whole ctx deadline). An
 	// attempt that runs out ends with DeadlineExceeded, which is retried
 	// only if the retry policy lists it.
@@ -258,6 +267,9 @@ func (c *Client) call(ctx context.Context, method enc.Name, req, resp any, cc *C
 		payload = b
 	}
 	wreq := &wire.Request{Payload: payload, ContentType: cd.Name(), Metadata: toWireMD(cc.Metadata)}
+	if cc.up != nil {
+		wreq.Upstream = cc.up.prefix
+	}
 	signed := !cc.Public
 	if signed {
 		if c.node.Identity() == nil {

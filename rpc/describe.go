@@ -40,11 +40,14 @@ type MethodDescription struct {
 	CacheTTLMillis int64  `json:"cacheable_ttl_ms,omitempty"`
 	Idempotent     bool   `json:"idempotent"`
 	TimeoutMillis  int64  `json:"timeout_ms,omitempty"`
-	Notification   bool   `json:"notification,omitempty"` // fire-and-forget: acknowledged, no result
-	Stream         bool   `json:"stream,omitempty"`       // server stream: Response describes each item
-	LongRunning    bool   `json:"long_running,omitempty"` // answers with an operation; Response describes its result
+	Notification   bool   `json:"notification,omitempty"`  // fire-and-forget: acknowledged, no result
+	Stream         bool   `json:"stream,omitempty"`        // server stream: Response describes each item
+	ClientStream   bool   `json:"client_stream,omitempty"` // the client streams items (Upstream), the server answers once (Response)
+	BidiStream     bool   `json:"bidi_stream,omitempty"`   // both stream: Upstream describes the client's items, Response the server's
+	LongRunning    bool   `json:"long_running,omitempty"`  // answers with an operation; Response describes its result
 	Request        any    `json:"request,omitempty"`
 	Response       any    `json:"response,omitempty"`
+	Upstream       any    `json:"upstream,omitempty"` // the shape of a client's stream items
 }
 
 func (s *Server) describe() Description {
@@ -58,6 +61,7 @@ func (s *Server) describe() Description {
 			CacheTTLMillis: m.opts.CacheTTL.Milliseconds(), Idempotent: m.opts.Idempotent,
 			TimeoutMillis: m.opts.Timeout.Milliseconds(), Notification: m.opts.Notification, Stream: m.stream != nil, LongRunning: m.op != nil,
 			Request: shape(reflect.TypeOf(m.opts.RequestType), 0), Response: shape(reflect.TypeOf(m.opts.ResponseType), 0),
+			ClientStream: m.upload != nil, BidiStream: m.bidi != nil, Upstream: shape(reflect.TypeOf(m.opts.UpstreamType), 0),
 		})
 	}
 	if s.cfg.Ops != nil {

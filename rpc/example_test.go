@@ -2,7 +2,10 @@ package rpc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
@@ -57,4 +60,117 @@ func Example() {
 	// Output:
 	// hello, ada <nil>
 	// InvalidArgument who is missing
+}
+
+// ExampleClientStream serves a method that adds up the numbers a client
+// streams to it, and calls it: the client sends the items, then
+// CloseAndRecv returns the single response.
+func ExampleClientStream() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	anchor := ndntest.Anchor()
+	connect := func(name string) *ndnx.Node {
+		n, _ := enc.NameFromStr(name)
+		id, _ := anchor.Issue(n, time.Hour)
+		node, err := ndnx.Connect(ctx, ndnx.Config{Transport: ndntest.Transport(), Identity: id, Anchors: [][]byte{anchor.CertWire()}})
+		if err != nil {
+			panic(err)
+		}
+		return node
+	}
+	svcNode := connect("/example/adder")
+	defer svcNode.Close()
+	s, _ := rpc.NewServer(svcNode, rpc.ServerConfig{Service: svcNode.Identity().Name()})
+	_ = rpc.ClientStream(s.Mux, "sum", func(_ context.Context, _ struct{}, recv func() (int, error)) (int, error) {
+		sum := 0
+		for {
+			x, err := recv()
+			if errors.Is(err, io.EOF) {
+				return sum, nil // the client closed its stream
+			}
+			if err != nil {
+				return 0, err
+			}
+			sum += x
+		}
+	}, rpc.MethodOptions{})
+	if err := s.Start(ctx); err != nil {
+		panic(err)
+	}
+	defer s.Close()
+
+	userNode := connect("/example/users/bob")
+	defer userNode.Close()
+	c, _ := rpc.NewClient(userNode, rpc.ClientConfig{})
+	up, err := c.ClientStream(ctx, "/example/adder/sum", struct{}{}, nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, x := range []int{1, 2, 3, 4} {
+		_ = up.Send(x) // blocks only if the server falls 2×StreamWindow items behind
+	}
+	var sum int
+	err = up.CloseAndRecv(&sum)
+	fmt.Println(sum, err)
+	// Output:
+	// 10 <nil>
+}
+
+// ExampleBidiStream serves a method that answers each word a client
+// streams to it in capitals, and talks with it: both sides stream at once.
+func ExampleBidiStream() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	anchor := ndntest.Anchor()
+	connect := func(name string) *ndnx.Node {
+		n, _ := enc.NameFromStr(name)
+		id, _ := anchor.Issue(n, time.Hour)
+		node, err := ndnx.Connect(ctx, ndnx.Config{Transport: ndntest.Transport(), Identity: id, Anchors: [][]byte{anchor.CertWire()}})
+		if err != nil {
+			panic(err)
+		}
+		return node
+	}
+	svcNode := connect("/example/shout")
+	defer svcNode.Close()
+	s, _ := rpc.NewServer(svcNode, rpc.ServerConfig{Service: svcNode.Identity().Name()})
+	_ = rpc.BidiStream(s.Mux, "upper", func(_ context.Context, _ struct{}, recv func() (string, error), send func(string) error) error {
+		for {
+			w, err := recv()
+			if errors.Is(err, io.EOF) {
+				return nil // the client is done: so are we
+			}
+			if err != nil {
+				return err
+			}
+			if err := send(strings.ToUpper(w)); err != nil {
+				return err
+			}
+		}
+	}, rpc.MethodOptions{})
+	if err := s.Start(ctx); err != nil {
+		panic(err)
+	}
+	defer s.Close()
+
+	userNode := connect("/example/users/carol")
+	defer userNode.Close()
+	c, _ := rpc.NewClient(userNode, rpc.ClientConfig{})
+	d, err := c.BidiStream(ctx, "/example/shout/upper", struct{}{}, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	for _, w := range []string{"hello", "ndn"} {
+		_ = d.Send(w)
+		var got string
+		err := d.Recv(&got)
+		fmt.Println(got, err)
+	}
+	_ = d.CloseSend()
+	fmt.Println(d.Recv(new(string)))
+	// Output:
+	// HELLO <nil>
+	// NDN <nil>
+	// EOF
 }

@@ -47,6 +47,8 @@ type Request struct {
 	RequestID []byte
 	// TraceParent is the W3C traceparent the caller sent, or "".
 	TraceParent string
+
+	upstream enc.Name // a client or bidirectional stream's item prefix
 }
 
 // Decode unmarshals the payload into v with the request's codec.
@@ -139,6 +141,10 @@ type MethodOptions struct {
 	// RequestType and ResponseType are example values whose shapes
 	// describe publishes (set by Unary; optional for raw handlers).
 	RequestType, ResponseType any
+	// UpstreamType is an example of the items a client- or bidirectional-
+	// streaming method receives, for describe (set by ClientStream and
+	// BidiStream).
+	UpstreamType any
 }
 
 // ErrDuplicateHandler is returned by Handle for a method registered twice.
@@ -153,6 +159,8 @@ type method struct {
 	name   string
 	h      Handler
 	stream StreamHandler                                        // set for server-streaming methods
+	upload ClientStreamHandler                                  // set for client-streaming methods
+	bidi   BidiStreamHandler                                    // set for bidirectional-streaming methods
 	op     func(context.Context, *Request, *Op) ([]byte, error) // set for long-running methods
 	check  func(*Request) error                                 // long-running: checks a request before its operation starts
 	opts   MethodOptions

@@ -393,6 +393,7 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		Service: s.cfg.Service, Method: m.name, Name: in.Interest.Name(),
 		Payload: wreq.Payload, ContentType: wreq.ContentType, RequestID: wreq.RequestID,
 		TraceParent: wreq.TraceParent, Metadata: fromWireMD(wreq.Metadata),
+		upstream: wreq.Upstream,
 	}
 
 	var sess *session.Session // set for a session-signed call
@@ -441,6 +442,10 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		}
 	}
 
+	if st := upstreamMismatch(m, req); st != nil {
+		send(in, errorContent(st), 0)
+		return
+	}
 	if len(wreq.PayloadName) > 0 {
 		if req.Payload, err = s.fetchPayload(ctx, wreq.PayloadName); err != nil {
 			send(in, errorContent(status.Convert(err)), 0)
@@ -454,9 +459,10 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 	}
 
 	// At most once: a retransmission of a call in progress waits for it;
-	// one of a finished call gets the stored reply.
+	// one of a finished call gets the stored reply. An upstream can be
+	// consumed once, so methods that take one never run twice either.
 	var key string
-	if !m.opts.Idempotent && req.Caller != nil && len(req.RequestID) > 0 {
+	if (!m.opts.Idempotent || m.takesUpstream()) && req.Caller != nil && len(req.RequestID) > 0 {
 		key = req.Caller.TlvStr() + "\x00" + string(req.RequestID)
 		content, leader := s.once.begin(key, in)
 		if !leader {
@@ -471,7 +477,7 @@ func (s *Server) call(ctx context.Context, in *ndnx.Incoming, m *method) {
 		s.notify(in, req, m, key, send)
 		return
 	}
-	if m.stream != nil {
+	if m.stream != nil || m.takesUpstream() {
 		s.startStream(in, req, m, key, send)
 		return
 	}

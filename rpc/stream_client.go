@@ -78,10 +78,13 @@ var streamItemLifetime = 4 * time.Second
 // Close may be called from different goroutines; Recv is not safe for
 // concurrent use.
 type Stream struct {
-	c      *Client
-	method enc.Name
+	node   *ndnx.Node
+	check  func(key enc.Name) error // may key sign items?
 	prefix enc.Name
 	cd     codec.Codec
+	window int
+	onEnd  func() // if set, called once when the end or an error is known
+	ended  sync.Once
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -126,16 +129,36 @@ func (c *Client) StreamName(ctx context.Context, method enc.Name, req any, cc *C
 
 // openStream starts fetching the stream at prefix.
 func (c *Client) openStream(ctx context.Context, method, prefix enc.Name, cc *CallConfig) *Stream {
-	cd := cc.Codec
-	if cd == nil {
-		cd, _ = codec.Get("json")
+	return startPull(ctx, c.node, prefix, c.replySigner(method), callCodec(cc), StreamWindow, nil)
+}
+
+// replySigner checks that key may sign the replies and stream items of
+// method.
+func (c *Client) replySigner(method enc.Name) func(key enc.Name) error {
+	return func(key enc.Name) error { return c.checkSigner(key, method) }
+}
+
+// callCodec is cc's codec, JSON by default.
+func callCodec(cc *CallConfig) codec.Codec {
+	if cc != nil && cc.Codec != nil {
+		return cc.Codec
 	}
+	cd, _ := codec.Get("json")
+	return cd
+}
+
+// startPull starts fetching the stream at prefix through node with window
+// fetchers; check says whose signatures items may carry, onEnd (optional)
+// learns once that the stream ended or failed. It is the client side of a
+// server stream, and the server side of a client's upstream.
+func startPull(ctx context.Context, node *ndnx.Node, prefix enc.Name, check func(enc.Name) error, cd codec.Codec, window int, onEnd func()) *Stream {
 	sctx, cancel := context.WithCancel(ctx)
-	s := &Stream{c: c, method: method, prefix: prefix, cd: cd, ctx: sctx, cancel: cancel, items: map[uint64]*wire.Response{}}
+	s := &Stream{node: node, check: check, prefix: prefix, cd: cd, window: window, onEnd: onEnd,
+		ctx: sctx, cancel: cancel, items: map[uint64]*wire.Response{}}
 	s.cond = sync.NewCond(&s.mu)
 	// Wake waiters when ctx ends (the callback runs once, then is gone).
 	context.AfterFunc(sctx, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
-	for range StreamWindow {
+	for range window {
 		s.wg.Add(1)
 		go s.fetcher() // owned: s.wg, awaited by Close
 	}
@@ -147,7 +170,7 @@ func (s *Stream) fetcher() {
 	defer s.wg.Done()
 	for {
 		s.mu.Lock()
-		for s.ctx.Err() == nil && s.err == nil && !(s.haveEnd && s.claim > s.last) && s.claim >= s.next+StreamWindow {
+		for s.ctx.Err() == nil && s.err == nil && !(s.haveEnd && s.claim > s.last) && s.claim >= s.next+uint64(s.window) {
 			s.cond.Wait()
 		}
 		if s.ctx.Err() != nil || s.err != nil || (s.haveEnd && s.claim > s.last) {
@@ -172,8 +195,12 @@ func (s *Stream) fetcher() {
 				s.haveEnd, s.last = true, seq
 			}
 		}
+		end := s.haveEnd || s.err != nil
 		s.cond.Broadcast()
 		s.mu.Unlock()
+		if end && s.onEnd != nil {
+			s.ended.Do(s.onEnd)
+		}
 	}
 }
 
@@ -184,7 +211,7 @@ func (s *Stream) fetch(seq uint64) (*wire.Response, bool, error) {
 	name := append(s.prefix.Clone(), enc.NewSequenceNumComponent(seq))
 	for {
 		actx, cancel := context.WithTimeout(s.ctx, streamItemLifetime)
-		d, err := s.c.node.Fetch(actx, name, false, false)
+		d, err := s.node.Fetch(actx, name, false, false)
 		cancel()
 		if err != nil {
 			if s.ctx.Err() != nil {
@@ -201,9 +228,9 @@ func (s *Stream) fetch(seq uint64) (*wire.Response, bool, error) {
 			}
 			return nil, false, status.Errorf(codes.Unavailable, "stream %s item %d: %v", s.prefix, seq, err)
 		}
-		key, err := s.c.node.VerifyData(s.ctx, d)
+		key, err := s.node.VerifyData(s.ctx, d)
 		if err == nil {
-			err = s.c.checkSigner(key, s.method)
+			err = s.check(key)
 		}
 		if err != nil {
 			return nil, false, status.Errorf(codes.Unauthenticated, "stream %s item %d: %v", s.prefix, seq, err)
@@ -285,7 +312,7 @@ func (s *Stream) Close() error {
 	s.mu.Unlock()
 	if !ended {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 500*time.Millisecond)
-		_, _ = s.c.node.Fetch(ctx, append(s.prefix.Clone(), enc.NewGenericComponent("_cancel")), false, true)
+		_, _ = s.node.Fetch(ctx, append(s.prefix.Clone(), enc.NewGenericComponent("_cancel")), false, true)
 		cancel()
 	}
 	s.cancel()

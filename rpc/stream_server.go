@@ -131,12 +131,15 @@ type streamItem struct {
 	ct      string
 	last    bool
 	st      *status.Status // last: nil for OK
+	content []byte         // if set, the whole Response TLV (a client stream's result)
 	wire    []byte         // the signed Data, once encoded
 }
 
-// serverStream is one stream's state; mu guards the fields below it.
+// serverStream is the producing side of one stream: a server's stream, or
+// a client's upstream (stream_upload.go). mu guards the fields below it.
 type serverStream struct {
-	s      *Server
+	node   *ndnx.Node            // signs the items
+	drop   func(seq uint64) bool // test hook: ignore these item Interests
 	prefix enc.Name
 	cancel context.CancelFunc
 
@@ -151,15 +154,24 @@ type serverStream struct {
 	lastSeen time.Time
 }
 
+// push produces the next item, waiting while 2×StreamWindow items are
+// unacknowledged; the final item (last) never waits. It returns
+// ErrStreamClosed once the stream is closed or its final item produced.
 func (st *serverStream) push(it streamItem) error {
 	st.mu.Lock()
-	for !st.closed && st.next-st.low >= 2*StreamWindow {
+	for !st.closed && !st.done && !it.last && st.next-st.low >= 2*StreamWindow {
 		st.cond.Wait()
 	}
-	if st.closed {
+	if st.closed || st.done {
 		st.mu.Unlock()
 		return ErrStreamClosed
 	}
+	return st.produceLocked(it)
+}
+
+// produceLocked signs and stores item it as the next one, answers the
+// Interests waiting for it, and unlocks st.mu.
+func (st *serverStream) produceLocked(it streamItem) error {
 	seq := st.next
 	st.next++
 	name := append(st.prefix.Clone(), enc.NewSequenceNumComponent(seq))
@@ -167,12 +179,16 @@ func (st *serverStream) push(it streamItem) error {
 	if it.st != nil {
 		resp = &wire.Response{Status: uint32(it.st.Code), Message: it.st.Message, Details: it.st.Details}
 	}
+	content := it.content
+	if content == nil {
+		content = resp.Encode()
+	}
 	cfg := &ndn.DataConfig{Freshness: optional.Some(time.Second)}
 	if it.last {
 		cfg.FinalBlockID = optional.Some(enc.NewSequenceNumComponent(seq))
 		st.done = true
 	}
-	w, err := st.s.node.SignData(name, cfg, enc.Wire{resp.Encode()})
+	w, err := st.node.SignData(name, cfg, enc.Wire{content})
 	if err != nil {
 		st.mu.Unlock()
 		return fmt.Errorf("rpc: sign stream item: %w", err)
@@ -192,7 +208,7 @@ func (st *serverStream) push(it streamItem) error {
 // when it is (the Interest waits in the forwarder's PIT). Asking for seq
 // acknowledges every item below seq-StreamWindow.
 func (st *serverStream) serveItem(in *ndnx.Incoming, seq uint64) {
-	if drop := st.s.dropItem; drop != nil && drop(seq) {
+	if drop := st.drop; drop != nil && drop(seq) {
 		return // test hook: a lost Interest
 	}
 	st.mu.Lock()
@@ -214,19 +230,31 @@ func (st *serverStream) serveItem(in *ndnx.Incoming, seq uint64) {
 		st.mu.Unlock()
 		return // released, past the end, or too far ahead: no answer
 	}
-	if len(st.pending[seq]) < 4 {
-		st.pending[seq] = append(st.pending[seq], in)
+	// Keep the live Interests only: a consumer asks again each lifetime,
+	// and with expired ones kept the cap would leave the live one out, so
+	// a slow item would wait a lifetime more after it was produced.
+	now := time.Now()
+	ws := st.pending[seq][:0]
+	for _, w := range st.pending[seq] {
+		if w.Deadline.After(now) {
+			ws = append(ws, w)
+		}
 	}
+	if len(ws) < 4 {
+		ws = append(ws, in)
+	}
+	st.pending[seq] = ws
 	st.mu.Unlock()
 }
 
-// close ends the stream for its producer.
+// close ends the stream for its producer. The ctx is cancelled first, so
+// a handler whose Send fails with ErrStreamClosed finds its ctx done.
 func (st *serverStream) close() {
+	st.cancel()
 	st.mu.Lock()
 	st.closed = true
 	st.cond.Broadcast()
 	st.mu.Unlock()
-	st.cancel()
 }
 
 // serverStreams is a Server's table of streams; mu guards m.
@@ -256,7 +284,7 @@ func (s *Server) startStream(in *ndnx.Incoming, req *Request, m *method, key str
 	}
 	ctx, cancel := context.WithCancel(s.base)
 	st := &serverStream{
-		s: s, cancel: cancel, items: map[uint64]*streamItem{}, pending: map[uint64][]*ndnx.Incoming{}, lastSeen: time.Now(),
+		node: s.node, drop: s.dropItem, cancel: cancel, items: map[uint64]*streamItem{}, pending: map[uint64][]*ndnx.Incoming{}, lastSeen: time.Now(),
 		prefix: append(s.cfg.Service.Clone(), enc.NewGenericComponent(streamMarker), enc.NewGenericComponent(id)),
 	}
 	st.cond = sync.NewCond(&st.mu)
@@ -279,6 +307,10 @@ func (s *Server) startStream(in *ndnx.Incoming, req *Request, m *method, key str
 		}
 		if req.TraceParent != "" {
 			hctx = WithTraceParent(hctx, req.TraceParent)
+		}
+		if m.stream == nil { // a client or bidirectional stream
+			s.serveUpstream(hctx, m, req, st)
+			return
 		}
 		err := runStream(hctx, m.stream, req, &StreamWriter{st: st, ct: req.ContentType})
 		final := streamItem{last: true}

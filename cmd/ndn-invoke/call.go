@@ -5,6 +5,7 @@ package main
 // closes the node; the outcome becomes the exit status through exitError.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -90,6 +91,7 @@ type rpcOptions struct {
 	public  bool     // call
 	raw     bool     // call
 	wait    bool     // call: wait for a long-running method's operation
+	stream  bool     // call: --stream-in, stdin's JSON lines are the client's stream
 
 	probe time.Duration // list
 }
@@ -122,10 +124,16 @@ Calls are signed with the identity in the keychain: --keychain, else
 $NDN_INVOKE_KEYCHAIN, else dir://$HOME/.ndn-invoke/keys if it exists.
 --public sends an unsigned, cacheable call (the method must be public).
 
+--stream-in calls a client- or bidirectional-streaming method (describe
+--json marks them client_stream and bidi_stream): each line of stdin is one
+JSON item of the client's stream, and the server's items print as JSON lines
+as they arrive (a client-streaming method's response is its one item).
+
 ` + anchorsHelp + "\n\n" + exitHelp,
 		examples: `  ndn-invoke call /example/calc/add '{"a":2,"b":3}'
   echo '{"a":2,"b":3}' | ndn-invoke call /example/calc/add - --json -H tenant=blue
-  ndn-invoke call /example/files/get --raw --public < request.bin > reply.bin`,
+  ndn-invoke call /example/files/get --raw --public < request.bin > reply.bin
+  printf '1\n2\n3\n' | ndn-invoke call /example/calc/sum --stream-in`,
 	},
 	"describe": {
 		args: "SERVICE",
@@ -179,6 +187,7 @@ func newRPCFlags(cmd string, o *rpcOptions) *flag.FlagSet {
 		fs.BoolVar(&o.public, "public", false, "unsigned, cacheable call (the method must be public)")
 		fs.BoolVar(&o.raw, "raw", false, "send the request bytes as they are and write the reply bytes as they are (codec raw)")
 		fs.BoolVar(&o.wait, "wait", false, "long-running method: wait for the operation and print its result (progress on a terminal)")
+		fs.BoolVar(&o.stream, "stream-in", false, "client- or bidi-streaming method: send stdin's JSON lines as the client's items")
 	} else {
 		fs.StringVar(&o.keychain, "keychain", "", "keychain `dir://PATH`; its anchor.cert is the default trust anchor")
 	}
@@ -387,6 +396,9 @@ func cmdCall(args []string, stdin io.Reader, out, stderr io.Writer) error {
 	if o.raw && o.json {
 		return fmt.Errorf("%w: call: --raw and --json do not go together (raw replies are not JSON)", errUsage)
 	}
+	if o.stream && (o.raw || o.public || fs.Arg(1) == "-") {
+		return fmt.Errorf("%w: call: --stream-in reads the items from stdin as JSON lines: it takes no --raw, --public or - request", errUsage)
+	}
 	md := rpc.Metadata{}
 	for _, h := range o.headers {
 		k, v, ok := strings.Cut(h, "=")
@@ -420,6 +432,9 @@ func cmdCall(args []string, stdin io.Reader, out, stderr io.Writer) error {
 
 	var replyMD rpc.Metadata
 	cc := &rpc.CallConfig{Public: o.public, Metadata: md, ReplyMetadata: &replyMD, MaxAttempts: o.retries + 1}
+	if o.stream {
+		return streamIn(ctx, s, name, body, cc, stdin, out, o.timeout)
+	}
 	var reply []byte
 	var res *rpc.Result
 	if o.raw {
@@ -485,6 +500,90 @@ func printStream(ctx context.Context, st *rpc.Stream, out io.Writer, raw bool, n
 		}
 		if _, err := out.Write(b); err != nil {
 			return err
+		}
+	}
+}
+
+// streamIn calls a client- or bidirectional-streaming method: it sends
+// each non-blank line of stdin (JSON) as an item, ends the client's stream
+// at EOF, and prints the server's items as JSON lines as they arrive. It
+// ends with the server's stream (exit 0), or with its error status.
+func streamIn(ctx context.Context, s *rpcSession, name enc.Name, body []byte, cc *rpc.CallConfig, stdin io.Reader, out io.Writer, timeout time.Duration) error {
+	d, err := s.client.BidiStreamName(ctx, name, json.RawMessage(body), cc)
+	if err != nil {
+		return rpcExit(err, callHint(err, name, s, timeout))
+	}
+	defer d.Close()
+	sent := make(chan error, 1)
+	go func() { // awaited below, unless it is blocked reading the process's stdin
+		err := sendLines(d, stdin)
+		sent <- err
+		if err != nil {
+			d.Close() // stops the Recv below
+		}
+	}()
+	var recvErr error
+	for {
+		b, err := d.RecvRaw()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				recvErr = err
+			}
+			break
+		}
+		var buf bytes.Buffer
+		if json.Compact(&buf, b) == nil {
+			b = buf.Bytes()
+		}
+		if _, err := out.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	d.Close() // a sender still sending stops
+	var sendErr error
+	if _, ok := stdin.(*os.File); ok {
+		// A read of the real stdin cannot be interrupted; the process
+		// exits soon, which ends it.
+		select {
+		case sendErr = <-sent:
+		default:
+		}
+	} else {
+		sendErr = <-sent
+	}
+	if sendErr != nil {
+		return sendErr
+	}
+	if recvErr != nil {
+		return rpcExit(recvErr, callHint(recvErr, name, s, timeout))
+	}
+	return nil
+}
+
+// sendLines streams stdin's JSON lines with d and ends d's stream at EOF.
+// It returns nil also when the server ended the stream first (its outcome
+// comes with the server's items).
+func sendLines(d *rpc.Duplex, stdin io.Reader) error {
+	r := bufio.NewReader(stdin)
+	for line := 1; ; line++ {
+		b, rerr := r.ReadBytes('\n')
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return fmt.Errorf("read items from stdin: %w", rerr)
+		}
+		if t := bytes.TrimSpace(b); len(t) > 0 {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, t); err != nil {
+				return fmt.Errorf("%w: call: stdin line %d is not valid JSON (%v): --stream-in wants one JSON item per line", errUsage, line, err)
+			}
+			if err := d.SendRaw(buf.Bytes()); err != nil {
+				if errors.Is(err, rpc.ErrStreamClosed) {
+					return nil
+				}
+				return rpcExit(err, "")
+			}
+		}
+		if rerr != nil {
+			return d.CloseSend()
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -288,4 +290,98 @@ func TestDescribeHealthList(t *testing.T) {
 	require.Equal(t, 78, code)
 	require.Empty(t, out)
 	require.NotEmpty(t, errOut)
+}
+
+// TestCallStreamIn: --stream-in sends stdin's JSON lines as the client's
+// stream; a client-streaming method prints its response, a bidirectional
+// one its items as they come.
+func TestCallStreamIn(t *testing.T) {
+	id := ndntest.Identity(t, "svc")
+	node := ndntest.Connect(t, ndnx.Config{Identity: id})
+	s, err := rpc.NewServer(node, rpc.ServerConfig{Service: id.Name()})
+	require.NoError(t, err)
+	type sum struct {
+		Sum   int `json:"sum"`
+		Count int `json:"count"`
+	}
+	require.NoError(t, rpc.ClientStream(s.Mux, "sum", func(_ context.Context, r struct{ Base int }, recv func() (int, error)) (sum, error) {
+		out := sum{Sum: r.Base}
+		for {
+			x, err := recv()
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			if err != nil {
+				return sum{}, err
+			}
+			out.Sum += x
+			out.Count++
+		}
+	}, rpc.MethodOptions{}))
+	require.NoError(t, rpc.BidiStream(s.Mux, "double", func(_ context.Context, _ struct{}, recv func() (int, error), send func(int) error) error {
+		for {
+			x, err := recv()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if x < 0 {
+				return status.Errorf(codes.InvalidArgument, "%d is negative", x)
+			}
+			if err := send(2 * x); err != nil {
+				return err
+			}
+		}
+	}, rpc.MethodOptions{}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Start(ctx))
+	t.Cleanup(func() { s.Close() })
+	callerEnv(t)
+	m := func(method string) string { return id.Name().String() + "/" + method }
+
+	code, out, errOut := invoke(t, "1\n2\n\n 3 \n", "call", "--stream-in", m("sum"), `{"Base":10}`)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "{\"sum\":16,\"count\":3}\n", out)
+
+	code, out, errOut = invoke(t, "1\n2\n3", "call", m("double"), "--stream-in")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "2\n4\n6\n", out)
+
+	code, out, errOut = invoke(t, "", "call", m("double"), "--stream-in")
+	require.Equal(t, 0, code, errOut)
+	require.Empty(t, out, "an empty stream")
+
+	// An error status ends the output after the items before it.
+	code, out, errOut = invoke(t, "1\n-1\n5\n", "call", "--stream-in", m("double"))
+	require.Equal(t, exitRPC+int(codes.InvalidArgument), code, errOut)
+	require.Equal(t, "2\n", out)
+	require.Contains(t, errOut, "InvalidArgument: -1 is negative")
+
+	// A line that is not JSON is a usage error, and the call is abandoned.
+	code, out, errOut = invoke(t, "1\n{nope\n", "call", "--stream-in", m("sum"))
+	require.Equal(t, 2, code, errOut)
+	require.Empty(t, out)
+	require.Contains(t, errOut, "stdin line 2 is not valid JSON")
+
+	// Without --stream-in the server says what to do.
+	code, _, errOut = invoke(t, "", "call", m("sum"), "--retries", "0")
+	require.Equal(t, exitRPC+int(codes.InvalidArgument), code, errOut)
+	require.Contains(t, errOut, "--stream-in")
+	for _, args := range [][]string{
+		{"call", "--stream-in", m("sum"), "-"},
+		{"call", "--stream-in", "--raw", m("sum")},
+		{"call", "--stream-in", "--public", m("sum")},
+	} {
+		code, _, errOut = invoke(t, "", args...)
+		require.Equal(t, 2, code, "%v: %s", args, errOut)
+	}
+
+	// describe tells the kinds.
+	code, out, errOut = invoke(t, "", "describe", "--json", id.Name().String())
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `"client_stream":true`)
+	require.Contains(t, out, `"bidi_stream":true`)
 }

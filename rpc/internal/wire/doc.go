@@ -56,6 +56,6 @@
 // ndnd v1.5.3 encodes a name component's length as a NonNegativeInteger
 // instead of a var-number (std/encoding/component.go:108), which corrupts
 // components of 253 bytes or more, so Names are encoded here by hand too.
-// Two messages of eight fields each are small enough to read in one sitting,
+// Two messages of eight or nine fields are small enough to read in one sitting,
 // and the fuzz targets cover them.
 package wire

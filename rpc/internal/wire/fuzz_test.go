@@ -47,7 +47,7 @@ func canonicalOrder(x []byte, order []uint64) bool {
 }
 
 var (
-	requestOrder  = []uint64{tPayload, tContentType, tRequestID, tTimeout, tTraceParent, tTraceState, tMetadata, tPayloadName}
+	requestOrder  = []uint64{tPayload, tContentType, tRequestID, tTimeout, tTraceParent, tTraceState, tMetadata, tPayloadName, tUpstream}
 	responseOrder = []uint64{tStatus, tMessage, tPayload, tContentType, tMetadata, tContinuation, tDetails, tKind}
 )
 
@@ -59,6 +59,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		{PayloadName: enc.Name{{Typ: 8, Val: str("big")}, {Typ: 0x36, Val: []byte{1}}}, RequestID: rid()},
 		{TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "a=b",
 			Metadata: []MD{{"a", nil}, {"b", str("c")}, {"a", str("d")}}},
+		{Payload: str("{}"), RequestID: rid(), Upstream: enc.Name{{Typ: 8, Val: str("alice")}, {Typ: 8, Val: str("_up")}, {Typ: 8, Val: str("00ff")}}},
+		{PayloadName: enc.Name{{Typ: 8, Val: str("big")}}, Upstream: enc.Name{{Typ: 0x3a, Val: []byte{7}}}},
 	}
 	for _, s := range seeds {
 		f.Add(s.Encode())

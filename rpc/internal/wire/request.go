@@ -6,6 +6,12 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 )
 
+// tUpstream is the Request element naming a client stream's upstream
+// prefix. It is odd (critical) on purpose: a server that does not know it
+// cannot pull the caller's items, so it must refuse the call rather than
+// run a streaming call as a unary one.
+const tUpstream = 0x8d
+
 // MD is one metadata pair. Keys use gRPC's header alphabet (0-9 a-z - _ .),
 // 1..MaxKeyLen bytes; values are opaque, 0..MaxValueLen bytes. A message may
 // repeat a key: pairs keep their order on the wire.
@@ -40,6 +46,10 @@ type Request struct {
 	// PayloadName names a segmented object holding the payload, for requests
 	// too large for one Interest. The server fetches it; Payload is empty.
 	PayloadName enc.Name
+	// Upstream is the prefix under which the caller serves the items of a
+	// client or bidirectional stream (<Upstream>/seq=N, pulled by the
+	// server). Empty for every other call.
+	Upstream enc.Name
 }
 
 // timeoutMS converts d to whole milliseconds, rounding up so a positive
@@ -79,6 +89,9 @@ func (r *Request) innerLen() int {
 	n += metadataLen(r.Metadata)
 	if len(r.PayloadName) > 0 {
 		n += tlvLen(tPayloadName, nameLen(r.PayloadName))
+	}
+	if len(r.Upstream) > 0 {
+		n += tlvLen(tUpstream, nameLen(r.Upstream))
 	}
 	return n
 }
@@ -120,6 +133,9 @@ func (r *Request) Encode() []byte {
 	if len(r.PayloadName) > 0 {
 		b = appendName(b, tPayloadName, r.PayloadName)
 	}
+	if len(r.Upstream) > 0 {
+		b = appendName(b, tUpstream, r.Upstream)
+	}
 	return b
 }
 
@@ -155,7 +171,10 @@ func (r *Request) Validate() error {
 	if err := validateMetadata(r.Metadata); err != nil {
 		return err
 	}
-	return checkName(tPayloadName, r.PayloadName)
+	if err := checkName(tPayloadName, r.PayloadName); err != nil {
+		return err
+	}
+	return checkName(tUpstream, r.Upstream)
 }
 
 func validateMetadata(md []MD) error {
@@ -204,7 +223,7 @@ func DecodeRequest(b []byte) (*Request, error) {
 		if err != nil {
 			return nil, err
 		}
-		if requestSingles.has(t) && have.mark(t) {
+		if (requestSingles.has(t) || t == tUpstream) && have.mark(t) {
 			return nil, malformed(t, off, "duplicate")
 		}
 		switch t {
@@ -250,6 +269,10 @@ func DecodeRequest(b []byte) (*Request, error) {
 			req.Metadata = append(req.Metadata, md)
 		case tPayloadName:
 			if req.PayloadName, err = readName(&r, t, off, v); err != nil {
+				return nil, err
+			}
+		case tUpstream:
+			if req.Upstream, err = readName(&r, t, off, v); err != nil {
 				return nil, err
 			}
 		default:

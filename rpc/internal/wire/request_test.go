@@ -37,6 +37,9 @@ func TestRequestFields(t *testing.T) {
 		{"metadata repeated key keeps order", Request{Metadata: []MD{{"a", str("2")}, {"a", str("1")}}},
 			"80 10 86 06 8701 61 8801 32 86 06 8701 61 8801 31"},
 		{"payload name", Request{PayloadName: name(t, "/a/b")}, "80 0a 89 08 07 06 0801 61 0801 62"},
+		{"upstream", Request{Upstream: name(t, "/u/s")}, "80 0a 8d 08 07 06 0801 75 0801 73"},
+		{"payload name then upstream", Request{PayloadName: name(t, "/a"), Upstream: name(t, "/u")},
+			"80 0e 89 05 07 03 0801 61 8d 05 07 03 0801 75"},
 		{"all, in canonical order", Request{
 			Payload: str("p"), ContentType: "json", RequestID: rid(), Timeout: time.Second,
 			TraceParent: "tp", TraceState: "ts", Metadata: []MD{{"k", str("v")}},
@@ -137,6 +140,10 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"duplicate trace parent", req("8501 61 8501 62"), "TraceParent at offset 5: duplicate"},
 		{"duplicate trace state", req("8a01 61 8a01 62"), "TraceState at offset 5: duplicate"},
 		{"duplicate payload name", req("8906 0704 0802 6161 8906 0704 0802 6262"), "PayloadName at offset 10: duplicate"},
+		{"duplicate upstream", req("8d06 0704 0802 6161 8d06 0704 0802 6262"), "Upstream at offset 10: duplicate"},
+		{"upstream empty", req("8d 02 0700"), "Upstream at offset 2: empty Name"},
+		{"upstream not a name", req("8d 04 0802 6161"), "Upstream at offset 4: holds type 0x8"},
+		{"upstream short digest", req("8d 05 0703 0201 61"), "Name component at offset 6: digest of 1 bytes"},
 		{"empty content type", req("82 00"), "ContentType at offset 2: empty"},
 		{"content type too long", req("82 fd0100" + a(256)), "ContentType at offset 4: 256 bytes, limit 255"},
 		{"content type bad utf8", req("82 01 ff"), "ContentType at offset 2: not valid UTF-8"},
@@ -223,6 +230,9 @@ func TestRequestLimits(t *testing.T) {
 		{"payload and payload name", Request{Payload: str("x"), PayloadName: name(t, "/a")}, true},
 		{"payload name component type 0", Request{PayloadName: enc.Name{{Typ: 0, Val: str("a")}}}, true},
 		{"payload name long component", Request{PayloadName: enc.Name{{Typ: 8, Val: make([]byte, 70000)}}}, false},
+		{"upstream", Request{Upstream: name(t, "/alice/_up/0123")}, false},
+		{"upstream with payload name", Request{PayloadName: name(t, "/a"), Upstream: name(t, "/b")}, false},
+		{"upstream component type 0", Request{Upstream: enc.Name{{Typ: 0, Val: str("a")}}}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,6 +249,27 @@ func TestRequestLimits(t *testing.T) {
 	}
 	if err := (&Request{Timeout: -1}).Validate(); !errors.Is(err, ErrMalformed) {
 		t.Errorf("negative Timeout: Validate = %v, want ErrMalformed", err)
+	}
+}
+
+// TestRequestOldEncodings: requests encoded before Upstream existed decode
+// exactly as before (the new element is only ever added, never required).
+func TestRequestOldEncodings(t *testing.T) {
+	t.Parallel()
+	old := typicalRequest(t)
+	got, err := DecodeRequest(old.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Upstream != nil || !equalReq(got, old) {
+		t.Fatalf("got %+v\nwant %+v", *got, *old)
+	}
+	// An Upstream is one more element at the end: the rest is unchanged.
+	withUp := *old
+	withUp.Upstream = name(t, "/alice/_up/1")
+	a, b := old.Encode(), withUp.Encode()
+	if !bytes.Equal(a[2:], b[2:len(a)]) {
+		t.Fatalf("Upstream changed the other elements:\n%x\n%x", a, b)
 	}
 }
 

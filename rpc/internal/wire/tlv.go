@@ -73,7 +73,7 @@ var typeNames = map[uint64]string{
 	tMetadata: "Metadata", tKey: "Key", tValue: "Value", tPayloadName: "PayloadName",
 	tTraceState: "TraceState", tResponse: "Response", tStatus: "Status",
 	tMessage: "Message", tContinuation: "Continuation", tDetails: "Details",
-	tKind: "Kind", tName: "Name",
+	tKind: "Kind", tName: "Name", tUpstream: "Upstream",
 }
 
 func typeName(t uint64) string {
