@@ -176,7 +176,12 @@ func newRPCFlags(cmd string, o *rpcOptions) *flag.FlagSet {
 	if cmd == "health" {
 		timeout = 5 * time.Second
 	}
-	fs.DurationVar(&o.timeout, "timeout", timeout, fmt.Sprintf("give up after this `duration`, connecting included (default %s)", timeout))
+	usage := fmt.Sprintf("give up after this `duration`, connecting included (default %s)", timeout)
+	if cmd == "call" {
+		usage = fmt.Sprintf("give up on the call after this `duration`, connecting included (default %s); a stream or --wait "+
+			"then runs until it ends or Ctrl-C, unless --timeout is given", timeout)
+	}
+	fs.DurationVar(&o.timeout, "timeout", timeout, usage)
 	fs.Var(&o.anchors, "anchor", "trust anchor certificate `FILE` to verify replies with (repeatable)")
 	fs.BoolVar(&o.json, "json", false, "print stable JSON for scripts")
 	if cmd == "call" {
@@ -422,16 +427,27 @@ func cmdCall(args []string, stdin io.Reader, out, stderr io.Writer) error {
 			return err
 		}
 	}
-	ctx, cancel := commandContext(o.timeout)
+	// --timeout bounds the call. What follows a call — a stream's items
+	// (tail -f), the operation --wait waits for — runs until it ends or
+	// Ctrl-C, unless --timeout was given: then it bounds everything.
+	explicitTimeout := false
+	fs.Visit(func(f *flag.Flag) { explicitTimeout = explicitTimeout || f.Name == "timeout" })
+	whole := o.timeout
+	if !explicitTimeout {
+		whole = 100 * 365 * 24 * time.Hour
+	}
+	ctx, cancel := commandContext(whole)
 	defer cancel()
-	s, err := connect(ctx, o, kc, id, false, stderr)
+	cctx, ccancel := context.WithTimeout(ctx, o.timeout)
+	s, err := connect(cctx, o, kc, id, false, stderr)
+	ccancel()
 	if err != nil {
 		return err
 	}
 	defer s.node.Close()
 
 	var replyMD rpc.Metadata
-	cc := &rpc.CallConfig{Public: o.public, Metadata: md, ReplyMetadata: &replyMD, MaxAttempts: o.retries + 1}
+	cc := &rpc.CallConfig{Public: o.public, Metadata: md, ReplyMetadata: &replyMD, MaxAttempts: o.retries + 1, AttemptTimeout: o.timeout}
 	if o.stream {
 		return streamIn(ctx, s, name, body, cc, stdin, out, o.timeout)
 	}
@@ -483,14 +499,19 @@ func cmdCall(args []string, stdin io.Reader, out, stderr io.Writer) error {
 // with the stream's error status.
 func printStream(ctx context.Context, st *rpc.Stream, out io.Writer, raw bool, name enc.Name, s *rpcSession, timeout time.Duration) error {
 	defer st.Close()
+	items := 0
 	for {
 		b, err := st.RecvRaw()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
+			if items > 0 && status.Code(err) == codes.DeadlineExceeded {
+				return rpcExit(err, fmt.Sprintf("(--timeout %s ended the stream; without --timeout it runs until it ends or Ctrl-C)", timeout))
+			}
 			return rpcExit(err, callHint(err, name, s, timeout))
 		}
+		items++
 		if !raw {
 			var buf bytes.Buffer
 			if json.Compact(&buf, b) == nil {

@@ -63,8 +63,15 @@ func service(t *testing.T) (enc.Name, *rpc.Server) {
 		}
 		return &rpc.Response{Payload: b, ContentType: req.ContentType}, nil
 	}), rpc.MethodOptions{Idempotent: true}))
-	require.NoError(t, rpc.ServerStream(s.Mux, "count", func(_ context.Context, r struct{ N, Fail int }, send func(map[string]int) error) error {
+	require.NoError(t, rpc.ServerStream(s.Mux, "count", func(ctx context.Context, r struct{ N, Fail, DelayMS int }, send func(map[string]int) error) error {
 		for i := range r.N {
+			if r.DelayMS > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Duration(r.DelayMS) * time.Millisecond):
+				}
+			}
 			if r.Fail > 0 && i == r.Fail {
 				return status.Error(codes.Aborted, "stopped at "+strconv.Itoa(i))
 			}
@@ -93,6 +100,12 @@ func TestCallStream(t *testing.T) {
 	require.Equal(t, exitRPC+int(codes.Aborted), code, errOut)
 	require.Equal(t, "{\"i\":0}\n{\"i\":1}\n", out)
 	require.Contains(t, errOut, "Aborted: stopped at 2")
+
+	// An explicit --timeout bounds the stream too, and says so.
+	code, out, errOut = invoke(t, "", "call", "--timeout", "1500ms", svc.String()+"/count", `{"N":100,"DelayMS":100}`)
+	require.Equal(t, exitRPC+int(codes.DeadlineExceeded), code, errOut)
+	require.Contains(t, out, `{"i":0}`)
+	require.Contains(t, errOut, "ended the stream")
 }
 
 // callerEnv gives the CLI a keychain holding a fresh identity and the test

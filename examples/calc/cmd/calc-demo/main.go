@@ -307,7 +307,7 @@ func operationsAndStreams(ctx context.Context, cli string, env []string, dir, tr
 		appended <- err
 	}()
 	_, err = runCLIUntil(ctx, cli, env, stop, "follow it, as tail -f, while lines are appended; then Ctrl-C (exit 64+1)",
-		"call", "--timeout", "1h", logs.Service+"/Tail", `{"file":"app.log","lines":1,"follow":true}`)
+		"call", logs.Service+"/Tail", `{"file":"app.log","lines":1,"follow":true}`)
 	if aerr := <-appended; err == nil {
 		err = aerr
 	}
