@@ -75,7 +75,7 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return xe.code
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, "ndn-invoke:", err)
-		if len(args) > 0 && rpcHelps[args[0]].text != "" {
+		if len(args) > 0 && (rpcHelps[args[0]].text != "" || args[0] == "op" || args[0] == "repo" || args[0] == "fetch") {
 			fmt.Fprintf(stderr, "Run `ndn-invoke help %s` for its flags and examples.\n", args[0])
 		} else {
 			fmt.Fprint(stderr, "\n"+usage)
@@ -138,7 +138,7 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 		}
 		if len(args) > 1 && args[1] != "forwarder" && args[1] != "key" && args[1] != "version" {
 			if _, ok := rpcHelps[args[1]]; !ok {
-				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list)", errUsage, args[1])
+				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list, op, repo, fetch)", errUsage, args[1])
 			}
 			printRPCHelp(args[1], out)
 			return nil
