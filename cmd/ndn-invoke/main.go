@@ -36,6 +36,9 @@ Usage:
   ndn-invoke list                              list the services the local forwarder reaches
   ndn-invoke op get|wait|cancel|delete NAME    read, wait for, cancel or delete a long-running operation
   ndn-invoke op list SERVICE                   list a service's operations (from its repo)
+  ndn-invoke members GROUP                     list a group's members (svs), with status
+  ndn-invoke event GROUP NAME PAYLOAD          send an event to a group's members
+  ndn-invoke query GROUP NAME PAYLOAD          ask a group's members; print their answers
   ndn-invoke fetch NAME [-o FILE]              fetch a segmented object (newest version), verified
   ndn-invoke repo insert|delete|list|status|join|leave|stats --repo PREFIX ...
                                                command a repo (ndn-repo); see ndn-invoke repo help
@@ -75,7 +78,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return xe.code
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, "ndn-invoke:", err)
-		if len(args) > 0 && (rpcHelps[args[0]].text != "" || args[0] == "op" || args[0] == "repo" || args[0] == "fetch") {
+		if len(args) > 0 && (rpcHelps[args[0]].text != "" || args[0] == "op" || args[0] == "repo" || args[0] == "fetch" ||
+			args[0] == "members" || args[0] == "event" || args[0] == "query") {
 			fmt.Fprintf(stderr, "Run `ndn-invoke help %s` for its flags and examples.\n", args[0])
 		} else {
 			fmt.Fprint(stderr, "\n"+usage)
@@ -113,6 +117,8 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 		return cmdRepo(args[1:], out, stderr)
 	case "op":
 		return cmdOp(args[1:], out, stderr)
+	case "members", "event", "query":
+		return cmdGroup(args[0], args[1:], stdin, out, stderr)
 	case "forwarder":
 		return cmdForwarder(args[1:], out)
 	case "key":
@@ -132,13 +138,17 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 			fmt.Fprint(out, opHelp)
 			return nil
 		}
+		if len(args) > 1 && (args[1] == "members" || args[1] == "event" || args[1] == "query") {
+			fmt.Fprint(out, groupHelp)
+			return nil
+		}
 		if len(args) > 1 && args[1] == "fetch" {
 			fmt.Fprint(out, fetchHelp)
 			return nil
 		}
 		if len(args) > 1 && args[1] != "forwarder" && args[1] != "key" && args[1] != "version" {
 			if _, ok := rpcHelps[args[1]]; !ok {
-				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list, op, repo, fetch)", errUsage, args[1])
+				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list, op, repo, fetch, members, event, query)", errUsage, args[1])
 			}
 			printRPCHelp(args[1], out)
 			return nil
