@@ -26,7 +26,7 @@ var (
 	// ErrNack is matched by every *NackError.
 	ErrNack = errors.New("ndn: interest nacked")
 	// ErrRegister is returned when the forwarder refuses or does not answer a
-	// prefix registration.
+	// prefix registration or another management command (SetStrategy).
 	ErrRegister = errors.New("ndn: prefix registration failed")
 	// ErrBadReply means a Data packet failed verification.
 	ErrBadReply = errors.New("ndn: reply failed verification")

@@ -141,6 +141,34 @@ func (n *Node) Unregister(ctx context.Context, prefix enc.Name) error {
 	return n.ribCommand(ctx, "unregister", prefix, r.opts)
 }
 
+// MulticastStrategy is the forwarder's multicast strategy. Sync protocols
+// (SVS) set it on their sync prefix: with the default best-route strategy
+// an Interest reaches only one of the prefix's nexthops. ndnd's NDN-DV does
+// the same on its own sync prefixes (dv/dv/router.go:263-279).
+var MulticastStrategy = enc.Name{
+	enc.LOCALHOST, enc.NewGenericComponent("nfd"), enc.NewGenericComponent("strategy"), enc.NewGenericComponent("multicast"),
+}
+
+// SetStrategy sets the forwarding strategy (such as MulticastStrategy) for
+// Interests under prefix at the node's forwarder, and returns once the
+// forwarder confirmed it. It is set again after a reconnect, as routes
+// are. Errors: ErrRegister (wrapping the forwarder's answer), ErrTimeout,
+// ErrClosed, ctx's error.
+func (n *Node) SetStrategy(ctx context.Context, prefix, strategy enc.Name) error {
+	if err := n.strategyCommand(ctx, prefix, strategy); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.strategy[prefix.TlvStr()] = route{name: prefix.Clone(), strategy: strategy.Clone()}
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *Node) strategyCommand(ctx context.Context, prefix, strategy enc.Name) error {
+	args := &mgmt.ControlArgs{Name: prefix, Strategy: &mgmt.Strategy{Name: strategy}}
+	return n.command(ctx, "strategy-choice", "set", args)
+}
+
 func (n *Node) ribCommand(ctx context.Context, verb string, prefix enc.Name, o RouteOptions) error {
 	args := &mgmt.ControlArgs{Name: prefix}
 	if verb == "register" {
@@ -154,6 +182,13 @@ func (n *Node) ribCommand(ctx context.Context, verb string, prefix enc.Name, o R
 	} else {
 		args.Origin = optional.Some(uint64(mgmt.RouteOriginClient))
 	}
+	return n.command(ctx, "rib", verb, args)
+}
+
+// command sends a management command to the node's forwarder and checks
+// its answer.
+func (n *Node) command(ctx context.Context, module, verb string, args *mgmt.ControlArgs) error {
+	prefix := args.Name
 	lifetime := min(Lifetime(ctx), 4*time.Second)
 	cfg := &ndn.InterestConfig{
 		Lifetime:    optional.Some(lifetime),
@@ -162,7 +197,7 @@ func (n *Node) ribCommand(ctx context.Context, verb string, prefix enc.Name, o R
 		SigNonce:    randomBytes(8),
 		SigTime:     optional.Some(time.Duration(time.Now().UnixMilli()) * time.Millisecond),
 	}
-	interest, err := n.mgmt.MakeCmd("rib", verb, args, cfg)
+	interest, err := n.mgmt.MakeCmd(module, verb, args, cfg)
 	if err != nil {
 		return fmt.Errorf("%w: %s %s: %w", ErrRegister, verb, prefix, err)
 	}
@@ -197,6 +232,9 @@ func (n *Node) reregisterLoop() {
 		for _, r := range n.routes {
 			rs = append(rs, r)
 		}
+		for _, r := range n.strategy {
+			rs = append(rs, r)
+		}
 		n.mu.Unlock()
 		for _, r := range rs {
 			n.reregister(r)
@@ -215,8 +253,17 @@ func (n *Node) reregister(r route) {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(n.base, 4*time.Second)
-		err := n.ribCommand(ctx, "register", r.name, r.opts)
+		var err error
+		if r.strategy != nil {
+			err = n.strategyCommand(ctx, r.name, r.strategy)
+		} else {
+			err = n.ribCommand(ctx, "register", r.name, r.opts)
+		}
 		cancel()
+		if err == nil && r.strategy != nil {
+			n.log.Info("strategy set again after reconnect", "prefix", r.name.String(), "strategy", r.strategy.String())
+			return
+		}
 		if err == nil {
 			n.log.Info("route re-registered after reconnect", "prefix", r.name.String())
 			return

@@ -62,14 +62,17 @@ type Node struct {
 
 	mu       sync.Mutex
 	closed   bool
-	routes   map[string]route // registered prefixes, by TLV string
-	handlers map[string]bool  // attached handler prefixes
+	routes   map[string]route    // registered prefixes, by TLV string
+	strategy map[string]route    // strategies set (SetStrategy), by prefix TLV string
+	handlers map[string]bool     // attached handler prefixes
 	dropped  uint64
 }
 
+// route is a registered prefix, or a prefix's strategy choice.
 type route struct {
-	name enc.Name
-	opts RouteOptions
+	name     enc.Name
+	opts     RouteOptions
+	strategy enc.Name // SetStrategy's
 }
 
 type job struct {
@@ -92,6 +95,7 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		routes:   map[string]route{},
+		strategy: map[string]route{},
 		handlers: map[string]bool{},
 		upEvent:  make(chan struct{}, 1),
 	}

@@ -276,3 +276,44 @@ func TestVerifyDataCache(t *testing.T) {
 	_, err = consumer.VerifyData(ctxT(t, 5*time.Second), &ndnx.Data{Data: parsed, Raw: enc.Wire{raw}, SigCovered: sigCov})
 	require.ErrorIs(t, err, security.ErrBadSignature)
 }
+
+// TestSetStrategy: with the multicast strategy an Interest reaches every
+// producer of a prefix, and the choice comes back after the forwarder
+// restarts, as routes do.
+func TestSetStrategy(t *testing.T) {
+	dir, err := os.MkdirTemp("", "fwst")
+	require.NoError(t, err)
+	defer os.RemoveAll(dir)
+	bin, err := ndntest.Ndnd()
+	require.NoError(t, err)
+	fw, err := ndnx.StartForwarder(ctxT(t, 20*time.Second), ndnx.ForwarderConfig{Dir: dir, Binary: bin})
+	require.NoError(t, err)
+	defer func() { fw.Stop() }()
+
+	prefix := ndntest.Prefix(t)
+	var hits [2]atomic.Int64
+	var nodes [2]*ndnx.Node
+	for i := range nodes {
+		nodes[i] = ndntest.Connect(t, ndnx.Config{Transport: fw.Transport(), ReconnectMax: 200 * time.Millisecond})
+		require.NoError(t, nodes[i].Handle(prefix, func(context.Context, *ndnx.Incoming) { hits[i].Add(1) }))
+		require.NoError(t, nodes[i].Register(ctxT(t, 5*time.Second), prefix, nil))
+	}
+	require.NoError(t, nodes[0].SetStrategy(ctxT(t, 5*time.Second), prefix, ndnx.MulticastStrategy))
+	consumer := ndntest.Connect(t, ndnx.Config{Transport: fw.Transport(), ReconnectMax: 200 * time.Millisecond})
+	bothHear := func(label string) bool {
+		before := [2]int64{hits[0].Load(), hits[1].Load()}
+		_, _ = consumer.Fetch(ctxT(t, 300*time.Millisecond), prefix.Append(enc.NewGenericComponent(label)), false, false)
+		return hits[0].Load() > before[0] && hits[1].Load() > before[1]
+	}
+	require.True(t, bothHear("a"), "multicast reaches both producers")
+
+	fw.Kill()
+	waitFor(t, 5*time.Second, func() bool { return !nodes[0].Up() })
+	fw, err = ndnx.StartForwarder(ctxT(t, 20*time.Second), ndnx.ForwarderConfig{Dir: dir, Binary: bin})
+	require.NoError(t, err)
+	n := 0
+	waitFor(t, 15*time.Second, func() bool { n++; return bothHear("b" + strconv.Itoa(n)) })
+
+	err = nodes[0].SetStrategy(ctxT(t, 5*time.Second), prefix, enc.Name{enc.NewGenericComponent("no-such-strategy")})
+	require.ErrorIs(t, err, ndnx.ErrRegister)
+}

@@ -164,7 +164,7 @@ func Join(ctx context.Context, node *ndnx.Node, cfg Config) (*Member, error) {
 		m.cancel()
 		return nil, fmt.Errorf("groupsync: join %s: %w", cfg.Group, err)
 	}
-	if err := setMulticast(ctx, node, m.sync); err != nil {
+	if err := node.SetStrategy(ctx, m.sync, ndnx.MulticastStrategy); err != nil {
 		_ = node.Unhandle(m.sync)
 		m.cancel()
 		return nil, fmt.Errorf("groupsync: join %s: %w", cfg.Group, err)

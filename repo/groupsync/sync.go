@@ -2,18 +2,12 @@ package groupsync
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	"github.com/named-data/ndnd/std/ndn"
-	mgmt "github.com/named-data/ndnd/std/ndn/mgmt_2022"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
-	sig "github.com/named-data/ndnd/std/security/signer"
 	"github.com/named-data/ndnd/std/types/optional"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
@@ -123,62 +117,3 @@ func joinCopy(w enc.Wire) []byte {
 	return out
 }
 
-// multicastStrategy is the forwarder's multicast strategy; ndnd's NDN-DV
-// sets it on its own sync prefixes (dv/dv/router.go:263-279) and ndnd's SVS
-// examples tell users to set it on theirs: with the default best-route
-// strategy a Sync Interest reaches only one member.
-var multicastStrategy = enc.Name{
-	enc.LOCALHOST, enc.NewGenericComponent("nfd"), enc.NewGenericComponent("strategy"), enc.NewGenericComponent("multicast"),
-}
-
-// setMulticast sets the multicast strategy on prefix at the node's
-// forwarder and returns once the forwarder confirmed it.
-func setMulticast(ctx context.Context, node *ndnx.Node, prefix enc.Name) error {
-	local := strings.HasPrefix(node.Transport(), "unix:")
-	mc := mgmt.NewConfig(local, sig.NewSha256Signer(), spec.Spec{})
-	nonce := make([]byte, 12)
-	_, _ = rand.Read(nonce) // crypto/rand never fails on Linux
-	cfg := &ndn.InterestConfig{
-		Lifetime:    optional.Some(min(ndnx.Lifetime(ctx), 4*time.Second)),
-		Nonce:       optional.Some(binary.BigEndian.Uint32(nonce[8:])),
-		MustBeFresh: true,
-		SigNonce:    nonce[:8],
-		SigTime:     optional.Some(time.Duration(time.Now().UnixMilli()) * time.Millisecond),
-	}
-	args := &mgmt.ControlArgs{Name: prefix, Strategy: &mgmt.Strategy{Name: multicastStrategy}}
-	i, err := mc.MakeCmd("strategy-choice", "set", args, cfg)
-	if err != nil {
-		return fmt.Errorf("set multicast strategy on %s: %w", prefix, err)
-	}
-	d, err := node.Express(ctx, i)
-	if err != nil {
-		return fmt.Errorf("set multicast strategy on %s: %w", prefix, err)
-	}
-	s := d.Data.Signature()
-	if s == nil || s.SigType() != ndn.SignatureDigestSha256 || !sig.ValidateSha256(d.SigCovered, s) {
-		return fmt.Errorf("set multicast strategy on %s: response has a bad signature", prefix)
-	}
-	status, text, err := controlStatus(d.Data.Content())
-	if err != nil {
-		return fmt.Errorf("set multicast strategy on %s: %w", prefix, err)
-	}
-	if status != 200 {
-		return fmt.Errorf("set multicast strategy on %s: forwarder said %d %s", prefix, status, text)
-	}
-	return nil
-}
-
-// controlStatus parses a management ControlResponse with ndnd's parser,
-// guarded: it comes from the local forwarder but is still network input.
-func controlStatus(content enc.Wire) (code uint64, text string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: ControlResponse parser panicked: %v", errMalformed, r)
-		}
-	}()
-	resp, err := mgmt.ParseControlResponse(enc.NewWireView(content), true)
-	if err != nil || resp.Val == nil {
-		return 0, "", fmt.Errorf("%w: malformed ControlResponse: %v", errMalformed, err)
-	}
-	return resp.Val.StatusCode, resp.Val.StatusText, nil
-}
