@@ -62,9 +62,9 @@ type Node struct {
 
 	mu       sync.Mutex
 	closed   bool
-	routes   map[string]route    // registered prefixes, by TLV string
-	strategy map[string]route    // strategies set (SetStrategy), by prefix TLV string
-	handlers map[string]bool     // attached handler prefixes
+	routes   map[string]route // registered prefixes, by TLV string
+	strategy map[string]route // strategies set (SetStrategy), by prefix TLV string
+	handlers map[string]bool  // attached handler prefixes
 	dropped  uint64
 }
 

@@ -116,4 +116,3 @@ func joinCopy(w enc.Wire) []byte {
 	}
 	return out
 }
-
