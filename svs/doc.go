@@ -127,8 +127,8 @@
 // its goroutines and timers are untracked, its handler parses Sync Data on
 // ndnd's engine goroutine with a parser that can panic or allocate
 // gigabytes on hostile input, and its goroutines race on the sync prefix's
-// spare capacity. sync.go wraps the ndn.Client and ndn.Engine SvSync uses
-// so that the group owns all of that; what remains is one short-lived
+// spare capacity. internal/svsync (shared with pubsub) wraps the
+// ndn.Client and ndn.Engine SvSync uses so that the group owns all of that; what remains is one short-lived
 // goroutine per Sync Interest sent (svs.go:243, 265, 421), which Close
 // waits for by counting them between signing and sending.
 //

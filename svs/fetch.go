@@ -174,15 +174,9 @@ func isNetworkError(err error) bool {
 		errors.Is(err, context.DeadlineExceeded)
 }
 
-// onFaceUp restores the multicast strategy on the sync prefix after the
-// connection to the forwarder came back, and announces this member.
+// onFaceUp announces this member after the connection to the forwarder
+// came back (the Node sets the multicast strategy and routes again).
 func (g *Group) onFaceUp() {
-	ctx, cancel := context.WithTimeout(g.base, unregisterTimeout)
-	err := setMulticast(ctx, g.node, g.sync)
-	cancel()
-	if err != nil && g.base.Err() == nil {
-		g.log.Warn("restore multicast strategy", "err", err)
-	}
 	g.mu.Lock()
 	if !g.leaving && !g.closed && !g.alivePend {
 		g.enqueue(&pendingRecord{rec: record{kind: recAlive}})

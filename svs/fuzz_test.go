@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	spec_svs "github.com/named-data/ndnd/std/ndn/svs/v3"
 
 	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
@@ -66,69 +65,6 @@ func FuzzDecodeAnswer(f *testing.F) {
 		id2, payload2, err := decodeAnswer(encodeAnswer(id, payload))
 		if err != nil || id2 != id || !bytes.Equal(payload, payload2) {
 			t.Fatalf("round trip: %v %x %v", id2, payload2, err)
-		}
-	})
-}
-
-// FuzzDecodeStateVector also checks that ndnd's parser, which SvSync runs
-// on what we let through, neither panics nor disagrees with us.
-func FuzzDecodeStateVector(f *testing.F) {
-	f.Add(encodeStateVector([]svEntry{{name: nm("/a"), boot: 1, seq: 2}, {name: nm("/a"), boot: 3, seq: 4}, {name: nm("/b/c"), boot: 5, seq: 1 << 33}}))
-	f.Add(encodeStateVector(nil))
-	f.Add([]byte{0xc9, 0x04, 0xca, 0x02, 0x07, 0x00})
-	f.Add([]byte{0xc9, 0x07, 0xca, 0x05, 0x07, 0x03, 0x08, 0x01, 0x61})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		entries, err := decodeStateVector(b)
-		if err != nil {
-			return
-		}
-		if len(entries) > maxSVEntries {
-			t.Fatalf("%d entries", len(entries))
-		}
-		for _, e := range entries {
-			if !usableName(e.name) {
-				t.Fatalf("unusable name %v", e.name)
-			}
-		}
-		again, err := decodeStateVector(encodeStateVector(entries))
-		if err != nil || len(again) != len(entries) {
-			t.Fatalf("round trip: %d entries, %v", len(again), err)
-		}
-		for i := range entries {
-			if !again[i].name.Equal(entries[i].name) || again[i].boot != entries[i].boot || again[i].seq != entries[i].seq {
-				t.Fatalf("round trip of entry %d", i)
-			}
-		}
-		// What SvSync does next (std/sync/svs.go:538).
-		var nd []svEntry
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					t.Fatalf("ndnd's ParseSvsData panicked on input we accept: %v", r)
-				}
-			}()
-			params, err := spec_svs.ParseSvsData(enc.NewBufferView(b), false)
-			if err != nil || params.StateVector == nil {
-				nd = nil
-				return
-			}
-			for _, e := range params.StateVector.Entries {
-				for _, s := range e.SeqNoEntries {
-					nd = append(nd, svEntry{name: e.Name, boot: s.BootstrapTime, seq: s.SeqNo})
-				}
-			}
-		}()
-		if nd == nil {
-			return // ndnd refuses it (e.g. an unknown critical TLV): SvSync drops it
-		}
-		if len(nd) != len(entries) {
-			t.Fatalf("ndnd reads %d entries, we %d", len(nd), len(entries))
-		}
-		for i := range nd {
-			if !nd[i].name.Equal(entries[i].name) || nd[i].boot != entries[i].boot || nd[i].seq != entries[i].seq {
-				t.Fatalf("ndnd reads entry %d as %v/%d/%d, we %v/%d/%d", i,
-					nd[i].name, nd[i].boot, nd[i].seq, entries[i].name, entries[i].boot, entries[i].seq)
-			}
 		}
 	})
 }

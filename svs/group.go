@@ -2,27 +2,16 @@ package svs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/ndn"
-	ndnsync "github.com/named-data/ndnd/std/sync"
 
+	"github.com/ndn-invoke/ndn-invoke/internal/svsync"
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/security"
-)
-
-// Bounds on the shutdown steps, so that Close returns even if the network
-// or ndnd misbehaves.
-const (
-	unregisterTimeout = 2 * time.Second
-	syncStopTimeout   = 5 * time.Second
-	sendDrainTimeout  = time.Second
 )
 
 // Retry backoff of failed fetches, and the failures in a row after which a
@@ -55,7 +44,7 @@ type Group struct {
 	boot   uint64
 	data   enc.Name // <name>/<group>: publications and answers
 	sync   enc.Name // <group>/32=svs/v=3: Sync Interests
-	svs    *ndnsync.SvSync
+	svs    *svsync.Sync
 
 	// base is cancelled by Close; every goroutine and callback of the
 	// group runs under it.
@@ -67,22 +56,11 @@ type Group struct {
 	pubKick    chan struct{} // wake the publisher
 	notifyKick chan struct{} // wake the notifier
 	faceUp     chan struct{} // the face came back: publish a heartbeat
-	validateQ  chan validateJob
 	queryQ     chan queryJob
 
-	// gate keeps SvSync callbacks out once syncStopped is set (see
-	// validate). Lock order: gate is never taken with mu held.
-	gate        sync.RWMutex
-	syncStopped bool
-
-	mainDone     chan struct{} // closed when SvSync's loop exited
-	mainDoneOnce sync.Once
-	sending      atomic.Int64 // Sync Interests SvSync's goroutines are sending
-
-	closeOnce   sync.Once
-	cleanups    []func() // undo Join's registrations, in reverse order
-	faceCancel  func()
-	syncStarted bool
+	closeOnce  sync.Once
+	attached   *svsync.Attachment // Join's handlers and routes
+	faceCancel func()
 
 	mu          sync.Mutex
 	closed      bool
@@ -190,9 +168,7 @@ func Join(ctx context.Context, cfg Config) (*Group, error) {
 		pubKick:    make(chan struct{}, 1),
 		notifyKick: make(chan struct{}, 1),
 		faceUp:     make(chan struct{}, 1),
-		validateQ:  make(chan validateJob, validateQueue),
 		queryQ:     make(chan queryJob, queryQueue),
-		mainDone:   make(chan struct{}),
 		retained:   map[uint64][]byte{},
 		events:     newEventQueue(!cfg.DisableCoalescing, cfg.MaxPendingEvents),
 		queries:    map[queryID]*queryState{},
@@ -225,41 +201,17 @@ func Join(ctx context.Context, cfg Config) (*Group, error) {
 // start does Join's work; on error, Close undoes what was done.
 func (g *Group) start(ctx context.Context) error {
 	node := g.node
-	if err := node.Handle(g.data, g.serve); err != nil {
+	var err error
+	g.attached, err = svsync.Serve(ctx, node, g.data, g.serve, g.id, g.log)
+	if err != nil {
 		return err
-	}
-	g.cleanups = append(g.cleanups, func() { _ = node.Unhandle(g.data) })
-	if err := node.Register(ctx, g.data, nil); err != nil {
-		return err
-	}
-	g.cleanups = append(g.cleanups, func() { g.unregister(g.data) })
-	if nid := node.Identity(); nid == nil || !nid.KeyName().Equal(g.id.KeyName()) {
-		// Verifiers fetch certificates by key name; the node serves only
-		// its own identity's. (If the key name is handled already, another
-		// group of this node serves it.)
-		key, cert := g.id.KeyName(), g.id.CertWire()
-		err := node.Handle(key, func(_ context.Context, in *ndnx.Incoming) { _ = in.Reply(enc.Wire{cert}) })
-		switch {
-		case errors.Is(err, ndn.ErrMultipleHandlers):
-		case err != nil:
-			return err
-		default:
-			g.cleanups = append(g.cleanups, func() { _ = node.Unhandle(key) })
-			if err := node.Register(ctx, key, nil); err != nil {
-				return err
-			}
-			g.cleanups = append(g.cleanups, func() { g.unregister(key) })
-		}
 	}
 
-	s, err := g.newSvSync()
+	s, err := g.newSync()
 	if err != nil {
 		return err
 	}
 	g.svs = s
-	for range validators {
-		g.goOwned(g.validateLoop)
-	}
 	for range g.cfg.QueryWorkers {
 		g.goOwned(g.queryLoop)
 	}
@@ -270,25 +222,15 @@ func (g *Group) start(ctx context.Context) error {
 	// Start attaches SvSync's handler first: if this node already is in
 	// the group, that fails before we touch the group's route.
 	if err := s.Start(); err != nil {
-		return fmt.Errorf("start SVS: %w", err)
-	}
-	g.syncStarted = true
-	if err := setMulticast(ctx, node, g.sync); err != nil {
 		return err
 	}
-	if err := node.Register(ctx, g.sync, nil); err != nil {
+	if err := node.SetStrategy(ctx, g.sync, ndnx.MulticastStrategy); err != nil {
 		return err
 	}
-	g.cleanups = append(g.cleanups, func() { g.unregister(g.sync) })
+	if err := g.attached.Register(ctx, g.sync); err != nil {
+		return err
+	}
 	return g.publishAndWait(ctx, record{kind: recAlive}, true)
-}
-
-func (g *Group) unregister(prefix enc.Name) {
-	ctx, cancel := context.WithTimeout(context.Background(), unregisterTimeout)
-	defer cancel()
-	if err := g.node.Unregister(ctx, prefix); err != nil && !errors.Is(err, ndnx.ErrClosed) {
-		g.log.Debug("unregister", "prefix", prefix.String(), "err", err)
-	}
 }
 
 // goOwned starts f on a goroutine that Close waits for (STYLE C1).
@@ -338,6 +280,10 @@ func (g *Group) Stats() Stats {
 	st := g.stats
 	st.Missed, st.Ignored = g.core.missed, g.core.ignored
 	st.EventsCoalesced, st.EventsDropped = g.events.coalesced, g.events.dropped
+	if g.svs != nil {
+		ss := g.svs.Stats()
+		st.SyncAccepted, st.SyncRejected, st.SyncDropped = ss.Accepted, ss.Rejected, ss.Dropped
+	}
 	return st
 }
 
@@ -394,19 +340,17 @@ func (g *Group) close() {
 	g.closed = true
 	g.mu.Unlock()
 	g.cancel()
-	g.gate.Lock()
-	g.syncStopped = true
-	g.gate.Unlock()
 	g.wg.Wait()
-
-	if g.syncStarted {
-		g.stopSync()
+	// After the publisher stopped: every SetSeqNo starts a goroutine in
+	// SvSync, which Stop waits for.
+	if g.svs != nil {
+		g.svs.Stop()
 	}
 	if g.faceCancel != nil {
 		g.faceCancel()
 	}
-	for i := len(g.cleanups) - 1; i >= 0; i-- {
-		g.cleanups[i]()
+	if g.attached != nil {
+		g.attached.Undo()
 	}
 	g.mu.Lock()
 	for _, p := range g.pending {
@@ -417,29 +361,4 @@ func (g *Group) close() {
 	g.pending = nil
 	g.mu.Unlock()
 	g.log.Debug("closed")
-}
-
-// stopSync stops ndnd's SvSync once and waits for its loop to exit and for
-// the Sync Interests its goroutines are sending (see sync.go).
-func (g *Group) stopSync() {
-	_ = g.svs.Stop()
-	t := time.NewTimer(syncStopTimeout)
-	defer t.Stop()
-	select {
-	case <-g.mainDone:
-	case <-t.C:
-		g.log.Warn("SVS loop did not stop in time")
-		return
-	}
-	t.Reset(sendDrainTimeout)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for g.sending.Load() > 0 {
-		select {
-		case <-tick.C:
-		case <-t.C:
-			g.log.Debug("SVS still sending a Sync Interest at close")
-			return
-		}
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ndn-invoke/ndn-invoke/internal/svsync"
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/ndn/ndntest"
 )
@@ -46,13 +47,13 @@ func TestCloseStopsSvSync(t *testing.T) {
 	}
 	start := time.Now()
 	require.NoError(t, a.Close())
-	assert.Less(t, time.Since(start), syncStopTimeout, "Close waited for the timeout")
+	assert.Less(t, time.Since(start), svsync.StopTimeout, "Close waited for the timeout")
 	select {
-	case <-a.mainDone:
+	case <-a.svs.LoopDone():
 	default:
 		t.Fatal("SvSync's loop still runs after Close")
 	}
-	assert.LessOrEqual(t, a.sending.Load(), int64(0))
+	assert.LessOrEqual(t, a.svs.Sending(), int64(0))
 	// The sync prefix handler is gone: it can be attached again.
 	eng := a.node.Engine()
 	require.NoError(t, eng.AttachHandler(a.sync, func(ndn.InterestHandlerArgs) {}))
@@ -84,7 +85,7 @@ func TestSyncInterestGuard(t *testing.T) {
 	// Well-formed Sync Data that fails verification (unsigned) is dropped
 	// by the validators.
 	unsigned, err := sender.SignData(join(syncDataName(enc.Name{enc.NewGenericComponent("x")}, group), nil, enc.NewVersionComponent(uint64(time.Now().UnixMicro()))),
-		nil, enc.Wire{encodeStateVector([]svEntry{{name: enc.Name{enc.NewGenericComponent("x")}, boot: 1, seq: 1}})})
+		nil, enc.Wire{svsync.EncodeStateVector([]svsync.Entry{{Name: enc.Name{enc.NewGenericComponent("x")}, Boot: 1, Seq: 1}})})
 	require.NoError(t, err)
 	before = g.Stats().SyncRejected
 	i, err := sender.MakeInterest(ctx, g.sync, nil, unsigned, false)

@@ -146,7 +146,7 @@ func (g *Group) publish(recs []record) error {
 	now := time.Now()
 	content := encodePublication(&publication{time: uint64(now.UnixMilli()), records: recs})
 	for range 3 {
-		seq := g.svs.GetSeqNo(g.name) + 1
+		seq := g.svs.SeqNo(g.name) + 1
 		wire, err := g.signData(pubName(g.name, g.cfg.Group, g.boot, seq), content, g.cfg.HeartbeatPeriod)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrPublish, err)

@@ -7,6 +7,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
+	"github.com/ndn-invoke/ndn-invoke/internal/svsync"
 	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
@@ -23,12 +24,7 @@ import (
 // corrupt it.
 
 // join returns a new name: a, then b, then comps, with no spare capacity.
-func join(a, b enc.Name, comps ...enc.Component) enc.Name {
-	out := make(enc.Name, 0, len(a)+len(b)+len(comps))
-	out = append(out, a...)
-	out = append(out, b...)
-	return append(out, comps...)
-}
+func join(a, b enc.Name, comps ...enc.Component) enc.Name { return svsync.Join(a, b, comps...) }
 
 var (
 	svsKeyword = enc.NewKeywordComponent("svs")
@@ -37,15 +33,13 @@ var (
 
 // syncGroupPrefix is SvSync's GroupPrefix: <group>/32=svs (SvSync appends
 // v=3, as ndnd's SvsALO does).
-func syncGroupPrefix(group enc.Name) enc.Name { return join(group, nil, svsKeyword) }
+func syncGroupPrefix(group enc.Name) enc.Name { return svsync.GroupPrefix(group) }
 
 // syncPrefix is where Sync Interests go: <group>/32=svs/v=3.
-func syncPrefix(group enc.Name) enc.Name {
-	return join(group, nil, svsKeyword, enc.NewVersionComponent(3))
-}
+func syncPrefix(group enc.Name) enc.Name { return svsync.SyncPrefix(group) }
 
 // syncDataName is SvSync's SyncDataName for member: <member>/<group>/32=svs.
-func syncDataName(member, group enc.Name) enc.Name { return join(member, group, svsKeyword) }
+func syncDataName(member, group enc.Name) enc.Name { return svsync.SyncDataName(member, group) }
 
 // dataPrefix is where member serves its publications and takes answers.
 func dataPrefix(member, group enc.Name) enc.Name { return join(member, group) }
@@ -87,41 +81,25 @@ func parseServed(rest enc.Name) (kind servedKind, boot, seq uint64, id queryID) 
 
 // natComponent reports whether c's value is a NonNegativeInteger as ndnd
 // encodes one (1, 2, 4 or 8 bytes); ndnd's NumberVal reads any length.
-func natComponent(c enc.Component) bool {
-	_, err := tlv.ReadNat(c.Val)
-	return err == nil
-}
+func natComponent(c enc.Component) bool { return svsync.NatComponent(c) }
 
 // parseSyncDataName splits a Sync Data name <member>/<group>/32=svs/v=<µs>
 // into the member name and the version (microseconds since the epoch).
 func parseSyncDataName(name, group enc.Name) (member enc.Name, micros uint64, ok bool) {
-	n := len(name)
-	if n < len(group)+3 || !name[n-1].IsVersion() || !natComponent(name[n-1]) || !name[n-2].Equal(svsKeyword) {
-		return nil, 0, false
-	}
-	m := n - 2 - len(group)
-	if !group.Equal(name[m : n-2]) {
-		return nil, 0, false
-	}
-	return name[:m:m], name[n-1].NumberVal(), true
+	return svsync.ParseSyncDataName(name, group)
 }
 
 // identityOf strips a trailing KEY/<key-id> from a key name; other names
 // are returned whole. The result shares name's backing array.
-func identityOf(key enc.Name) enc.Name {
-	if n := len(key); n >= 2 && key[n-2].Typ == enc.TypeGenericNameComponent && string(key[n-2].Val) == "KEY" {
-		return key[: n-2 : n-2]
-	}
-	return key
-}
+func identityOf(key enc.Name) enc.Name { return svsync.IdentityOf(key) }
 
 // nameKey is a map key for a name: its TLV encoding (correct for every
 // component length, unlike ndnd's TlvStr).
-func nameKey(n enc.Name) string { return string(tlv.AppendName(nil, n)) }
+func nameKey(n enc.Name) string { return svsync.NameKey(n) }
 
 // usableName reports whether n can be a member name: not empty and every
 // component short enough for ndnd to encode (tlv.NdndEncodable).
-func usableName(n enc.Name) bool { return len(n) > 0 && tlv.NdndEncodable(n) }
+func usableName(n enc.Name) bool { return svsync.UsableName(n) }
 
 // Publication TLV types (ours, in content only).
 //
@@ -173,7 +151,7 @@ const maxContent = 6000
 
 // maxPacket is the largest NDN packet; larger input is refused before
 // decoding.
-const maxPacket = 8800
+const maxPacket = svsync.MaxPacket
 
 // errMalformed is wrapped by every decoding error.
 var errMalformed = errors.New("malformed")
@@ -434,161 +412,4 @@ func decodeAnswer(b []byte) (id queryID, payload []byte, err error) {
 		payload = []byte{}
 	}
 	return id, payload, nil
-}
-
-// SVS v3 TLV types (std/ndn/svs/v3/definitions.go).
-const (
-	typeStateVector      = 0xc9
-	typeStateVectorEntry = 0xca
-	typeSeqNoEntry       = 0xd2
-	typeBootstrapTime    = 0xd4
-	typeSeqNo            = 0xd6
-)
-
-// maxSVEntries bounds the (name, boot) entries of a state vector we pass
-// to SvSync. A Sync Interest fits one packet, so a real one has far fewer.
-const maxSVEntries = 1024
-
-// svEntry is one (name, boot, seq) triple of a state vector.
-type svEntry struct {
-	name enc.Name
-	boot uint64
-	seq  uint64
-}
-
-// decodeStateVector checks and decodes the content of an SVS v3 Sync Data
-// (SvsData: a StateVector TLV) before ndnd's generated parser sees it
-// (that parser trusts lengths it has not checked). Unknown TLVs are
-// skipped, as ndnd's parsers do. Beyond the structure it refuses what
-// SvSync would mishandle: names that are empty or that ndnd cannot
-// re-encode (a component over 252 bytes), and more than maxSVEntries
-// entries.
-func decodeStateVector(b []byte) ([]svEntry, error) {
-	var out []svEntry
-	found := false
-	r := tlv.NewReader(b)
-	for r.More() {
-		t, v, err := r.Next()
-		if err != nil {
-			return nil, malformed("%v", err)
-		}
-		if t != typeStateVector {
-			continue
-		}
-		if found {
-			return nil, malformed("two StateVectors")
-		}
-		found = true
-		vr := tlv.NewReader(v)
-		for vr.More() {
-			t, ev, err := vr.Next()
-			if err != nil {
-				return nil, malformed("%v", err)
-			}
-			if t != typeStateVectorEntry {
-				continue
-			}
-			if out, err = decodeSVEntry(out, ev); err != nil {
-				return nil, err
-			}
-			if len(out) > maxSVEntries {
-				return nil, malformed("more than %d state vector entries", maxSVEntries)
-			}
-		}
-	}
-	if !found {
-		return nil, malformed("no StateVector")
-	}
-	return out, nil
-}
-
-func decodeSVEntry(out []svEntry, b []byte) ([]svEntry, error) {
-	var name enc.Name
-	haveName := false
-	start := len(out)
-	r := tlv.NewReader(b)
-	for r.More() {
-		t, v, err := r.Next()
-		if err != nil {
-			return nil, malformed("%v", err)
-		}
-		switch t {
-		case tlv.TypeName:
-			if haveName {
-				return nil, malformed("state vector entry with two names")
-			}
-			if name, err = tlv.DecodeName(v); err != nil {
-				return nil, malformed("%v", err)
-			}
-			if !usableName(name) {
-				return nil, malformed("unusable name in state vector")
-			}
-			haveName = true
-		case typeSeqNoEntry:
-			var e svEntry
-			var hb, hs bool
-			sr := tlv.NewReader(v)
-			for sr.More() {
-				t, sv, err := sr.Next()
-				if err != nil {
-					return nil, malformed("%v", err)
-				}
-				switch t {
-				case typeBootstrapTime:
-					if hb {
-						return nil, malformed("repeated BootstrapTime")
-					}
-					if e.boot, err = tlv.ReadNat(sv); err != nil {
-						return nil, malformed("%v", err)
-					}
-					hb = true
-				case typeSeqNo:
-					if hs {
-						return nil, malformed("repeated SeqNo")
-					}
-					if e.seq, err = tlv.ReadNat(sv); err != nil {
-						return nil, malformed("%v", err)
-					}
-					hs = true
-				}
-			}
-			if !hb || !hs {
-				return nil, malformed("SeqNoEntry without BootstrapTime or SeqNo")
-			}
-			out = append(out, e)
-			if len(out) > maxSVEntries {
-				return nil, malformed("more than %d state vector entries", maxSVEntries)
-			}
-		}
-	}
-	if !haveName {
-		return nil, malformed("state vector entry without name")
-	}
-	for i := start; i < len(out); i++ {
-		out[i].name = name
-	}
-	return out, nil
-}
-
-// encodeStateVector is the inverse of decodeStateVector for entries whose
-// names are grouped (each name's entries adjacent). Used by tests and the
-// fuzz round trip.
-func encodeStateVector(entries []svEntry) []byte {
-	var sv []byte
-	for i := 0; i < len(entries); {
-		j := i + 1
-		for j < len(entries) && entries[j].name.Equal(entries[i].name) {
-			j++
-		}
-		inner := tlv.AppendName(nil, entries[i].name)
-		for _, e := range entries[i:j] {
-			var se []byte
-			se = tlv.AppendNat(se, typeBootstrapTime, e.boot)
-			se = tlv.AppendNat(se, typeSeqNo, e.seq)
-			inner = tlv.AppendTLV(inner, typeSeqNoEntry, se)
-		}
-		sv = tlv.AppendTLV(sv, typeStateVectorEntry, inner)
-		i = j
-	}
-	return tlv.AppendTLV(nil, typeStateVector, sv)
 }

@@ -113,43 +113,6 @@ func TestAnswerEncoding(t *testing.T) {
 	assert.Equal(t, []byte{}, payload)
 }
 
-func TestStateVectorDecoding(t *testing.T) {
-	entries := []svEntry{
-		{name: nm("/a"), boot: 100, seq: 1},
-		{name: nm("/a"), boot: 200, seq: 5},
-		{name: nm("/b/c"), boot: 300, seq: 1 << 40},
-	}
-	b := encodeStateVector(entries)
-	got, err := decodeStateVector(b)
-	require.NoError(t, err)
-	require.Len(t, got, 3)
-	for i := range entries {
-		assert.True(t, entries[i].name.Equal(got[i].name))
-		assert.Equal(t, entries[i].boot, got[i].boot)
-		assert.Equal(t, entries[i].seq, got[i].seq)
-	}
-	long := enc.Name{enc.NewGenericBytesComponent(make([]byte, 253))}
-	for name, in := range map[string][]byte{
-		"empty":          nil,
-		"no vector":      unhex(t, "ca00"),
-		"two vectors":    append(encodeStateVector(nil), encodeStateVector(nil)...),
-		"no name":        tlv.AppendTLV(nil, typeStateVector, tlv.AppendTLV(nil, typeStateVectorEntry, nil)),
-		"empty name":     encodeStateVector([]svEntry{{name: enc.Name{}, boot: 1, seq: 1}}),
-		"long component": encodeStateVector([]svEntry{{name: long, boot: 1, seq: 1}}),
-		"no seq":         tlv.AppendTLV(nil, typeStateVector, tlv.AppendTLV(nil, typeStateVectorEntry, append(tlv.AppendName(nil, nm("/a")), unhex(t, "d2 03 d4 01 01")...))),
-		"truncated":      encodeStateVector(entries)[:20],
-	} {
-		_, err := decodeStateVector(in)
-		assert.ErrorIs(t, err, errMalformed, name)
-	}
-	many := make([]svEntry, maxSVEntries+1)
-	for i := range many {
-		many[i] = svEntry{name: nm("/a"), boot: uint64(i), seq: 1}
-	}
-	_, err = decodeStateVector(encodeStateVector(many))
-	assert.ErrorIs(t, err, errMalformed)
-}
-
 func TestNames(t *testing.T) {
 	group, member := nm("/g/h"), nm("/m")
 	assert.Equal(t, "/g/h/32=svs/v=3", syncPrefix(group).String())
