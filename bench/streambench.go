@@ -28,8 +28,8 @@ const ndnStreamMethod = ndnService + "/stream"
 
 // StreamSystems lists the systems RunStreams can compare: gRPC-go server
 // streaming over TLS 1.3, and ndn-invoke server streams (signed call,
-// Ed25519-signed items verified by the client, rpc.StreamWindow items in
-// flight).
+// items packed into Ed25519-signed packets verified by the client,
+// rpc.StreamWindow packets in flight).
 var StreamSystems = []System{GRPCTLS, NDNSigned}
 
 // maxStreams bounds StreamConfig.Streams.

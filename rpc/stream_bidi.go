@@ -46,7 +46,7 @@ func (m *Mux) HandleBidiStream(name string, h BidiStreamHandler, opts MethodOpti
 // BidiStream registers a typed bidirectional-streaming method: Req and
 // each In are decoded with the caller's codec, each Out is encoded with it.
 // recv is as ClientStream's; send as ServerStream's (it blocks while the
-// client is 2×StreamWindow items behind, and returns ErrStreamClosed once
+// client has not acknowledged StreamBufferBytes, and returns ErrStreamClosed once
 // the client went away).
 func BidiStream[Req, In, Out any](m *Mux, name string, f func(ctx context.Context, req Req, recv func() (In, error), send func(Out) error) error, opts MethodOptions) error {
 	var zr Req
@@ -97,8 +97,8 @@ func runBidi(ctx context.Context, h BidiStreamHandler, req *Request, r *StreamRe
 // Duplex is the client side of a bidirectional stream: Send streams items
 // to the server and Recv returns the server's, independently. Each
 // direction has its own window and backpressure: Send blocks while the
-// server is 2×StreamWindow items behind, and the client fetches at most
-// StreamWindow of the server's items ahead of Recv. Send and CloseSend may
+// server has not acknowledged StreamBufferBytes, and the client fetches at
+// most StreamWindow packets of the server's items ahead of Recv. Send and CloseSend may
 // run on one goroutine while Recv runs on another; neither is safe for
 // concurrent use with itself. Close may be called from any goroutine. The
 // caller must call Close.

@@ -71,30 +71,38 @@ var errPastEnd = errors.New("rpc: past the end of the stream")
 // (A variable only so that the loss test can shorten it.)
 var streamItemLifetime = 4 * time.Second
 
+// streamInitialWindow is how many packets a stream asks for at first; each
+// packet that arrives lets it ask for one more, up to its window (slow
+// start), so the first item does not queue behind a window of Interests.
+const streamInitialWindow = 2
+
 // Stream is the client side of a server stream: Recv returns the items in
-// order. It fetches up to StreamWindow items ahead on its own goroutines
-// (stopped by Close or when the stream ends); a lost Interest or item is
-// asked for again, so order and completeness hold under loss. Recv and
-// Close may be called from different goroutines; Recv is not safe for
-// concurrent use.
+// order. It fetches up to StreamWindow packets of items ahead on its own
+// goroutines (stopped by Close or when the stream ends); a lost Interest
+// or packet is asked for again, so order and completeness hold under loss.
+// Recv and Close may be called from different goroutines; Recv is not safe
+// for concurrent use.
 type Stream struct {
-	node   *ndnx.Node
-	check  func(key enc.Name) error // may key sign items?
-	prefix enc.Name
-	cd     codec.Codec
-	window int
-	onEnd  func() // if set, called once when the end or an error is known
-	ended  sync.Once
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	node     *ndnx.Node
+	check    func(key enc.Name) error // may key sign packets?
+	prefix   enc.Name
+	cd       codec.Codec
+	window   int                         // the most packets fetched ahead
+	onEnd    func()                      // if set, called once when the end or an error is known
+	onPacket func(seq uint64, items int) // test hook: a packet arrived
+	ended    sync.Once
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	items   map[uint64]*wire.Response
-	claim   uint64 // next seq a fetcher takes
-	next    uint64 // next seq Recv returns
-	last    uint64 // final seq, when haveEnd
+	items   map[uint64][]*wire.Response // fetched packets, not yet consumed
+	cwnd    int                         // packets fetched ahead now: grows to window (slow start)
+	claim   uint64                      // next seq a fetcher takes
+	next    uint64                      // seq of the packet Recv reads
+	pos     int                         // index of the next item in packet next
+	last    uint64                      // final seq, when haveEnd
 	haveEnd bool
 	err     error // a fetch failed for good
 	closed  bool
@@ -129,7 +137,11 @@ func (c *Client) StreamName(ctx context.Context, method enc.Name, req any, cc *C
 
 // openStream starts fetching the stream at prefix.
 func (c *Client) openStream(ctx context.Context, method, prefix enc.Name, cc *CallConfig) *Stream {
-	return startPull(ctx, c.node, prefix, c.replySigner(method), callCodec(cc), StreamWindow, nil)
+	var received func(uint64, int)
+	if cc != nil && cc.up != nil {
+		received = cc.up.received
+	}
+	return startPull(ctx, c.node, prefix, c.replySigner(method), callCodec(cc), StreamWindow, nil, received)
 }
 
 // replySigner checks that key may sign the replies and stream items of
@@ -148,13 +160,14 @@ func callCodec(cc *CallConfig) codec.Codec {
 }
 
 // startPull starts fetching the stream at prefix through node with window
-// fetchers; check says whose signatures items may carry, onEnd (optional)
-// learns once that the stream ended or failed. It is the client side of a
-// server stream, and the server side of a client's upstream.
-func startPull(ctx context.Context, node *ndnx.Node, prefix enc.Name, check func(enc.Name) error, cd codec.Codec, window int, onEnd func()) *Stream {
+// fetchers; check says whose signatures packets may carry, onEnd (optional)
+// learns once that the stream ended or failed, onPacket (optional, a test
+// hook) learns of each packet. It is the client side of a server stream,
+// and the server side of a client's upstream.
+func startPull(ctx context.Context, node *ndnx.Node, prefix enc.Name, check func(enc.Name) error, cd codec.Codec, window int, onEnd func(), onPacket func(uint64, int)) *Stream {
 	sctx, cancel := context.WithCancel(ctx)
-	s := &Stream{node: node, check: check, prefix: prefix, cd: cd, window: window, onEnd: onEnd,
-		ctx: sctx, cancel: cancel, items: map[uint64]*wire.Response{}}
+	s := &Stream{node: node, check: check, prefix: prefix, cd: cd, window: window, onEnd: onEnd, onPacket: onPacket,
+		ctx: sctx, cancel: cancel, items: map[uint64][]*wire.Response{}, cwnd: min(window, streamInitialWindow)}
 	s.cond = sync.NewCond(&s.mu)
 	// Wake waiters when ctx ends (the callback runs once, then is gone).
 	context.AfterFunc(sctx, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
@@ -170,7 +183,7 @@ func (s *Stream) fetcher() {
 	defer s.wg.Done()
 	for {
 		s.mu.Lock()
-		for s.ctx.Err() == nil && s.err == nil && !(s.haveEnd && s.claim > s.last) && s.claim >= s.next+uint64(s.window) {
+		for s.ctx.Err() == nil && s.err == nil && !(s.haveEnd && s.claim > s.last) && s.claim >= s.next+uint64(s.cwnd) {
 			s.cond.Wait()
 		}
 		if s.ctx.Err() != nil || s.err != nil || (s.haveEnd && s.claim > s.last) {
@@ -181,7 +194,7 @@ func (s *Stream) fetcher() {
 		s.claim++
 		s.mu.Unlock()
 
-		w, final, err := s.fetch(seq)
+		items, final, err := s.fetch(seq)
 		s.mu.Lock()
 		switch {
 		case errors.Is(err, errPastEnd):
@@ -190,24 +203,33 @@ func (s *Stream) fetcher() {
 				s.err = err
 			}
 		default:
-			s.items[seq] = w
+			if seq >= s.next { // else a duplicate of a consumed packet
+				s.items[seq] = items
+			}
 			if final && (!s.haveEnd || seq < s.last) {
 				s.haveEnd, s.last = true, seq
+			}
+			if s.cwnd < s.window {
+				s.cwnd++
 			}
 		}
 		end := s.haveEnd || s.err != nil
 		s.cond.Broadcast()
 		s.mu.Unlock()
+		if err == nil && s.onPacket != nil {
+			s.onPacket(seq, len(items))
+		}
 		if end && s.onEnd != nil {
 			s.ended.Do(s.onEnd)
 		}
 	}
 }
 
-// fetch gets item seq, asking again whenever an Interest expires (the item
-// may not be produced yet, or a packet was lost) until the stream's ctx
-// ends. The item must verify and be signed by the service.
-func (s *Stream) fetch(seq uint64) (*wire.Response, bool, error) {
+// fetch gets packet seq, asking again whenever an Interest expires (the
+// packet may not be produced yet, or a packet was lost) until the stream's
+// ctx ends. The packet must verify and be signed by the service, and hold
+// items: plain ones, and in the final packet (final) the end last.
+func (s *Stream) fetch(seq uint64) ([]*wire.Response, bool, error) {
 	name := append(s.prefix.Clone(), enc.NewSequenceNumComponent(seq))
 	for {
 		actx, cancel := context.WithTimeout(s.ctx, streamItemLifetime)
@@ -226,51 +248,69 @@ func (s *Stream) fetch(seq uint64) (*wire.Response, bool, error) {
 				}
 				continue
 			}
-			return nil, false, status.Errorf(codes.Unavailable, "stream %s item %d: %v", s.prefix, seq, err)
+			return nil, false, status.Errorf(codes.Unavailable, "stream %s packet %d: %v", s.prefix, seq, err)
 		}
 		key, err := s.node.VerifyData(s.ctx, d)
 		if err == nil {
 			err = s.check(key)
 		}
 		if err != nil {
-			return nil, false, status.Errorf(codes.Unauthenticated, "stream %s item %d: %v", s.prefix, seq, err)
+			return nil, false, status.Errorf(codes.Unauthenticated, "stream %s packet %d: %v", s.prefix, seq, err)
 		}
-		w, err := wire.DecodeResponse(d.Data.Content().Join())
+		items, err := wire.DecodeItems(d.Data.Content().Join())
 		if err != nil {
-			return nil, false, status.Errorf(codes.Internal, "stream %s item %d: %v", s.prefix, seq, err)
+			return nil, false, status.Errorf(codes.Internal, "stream %s packet %d: %v", s.prefix, seq, err)
 		}
 		final := false
 		if fb, ok := d.Data.FinalBlockID().Get(); ok && fb.IsSequenceNum() && fb.NumberVal() == seq {
 			final = true
 		}
-		if !final && w.Status != uint32(codes.OK) {
-			// Not an item: the server no longer has the stream.
-			return nil, false, &status.Status{Code: codes.Code(w.Status), Message: w.Message, Details: w.Details}
+		if w := items[len(items)-1]; !final && (w.Status != uint32(codes.OK) || w.Kind != wire.KindInline) {
+			if len(items) == 1 && w.Status != uint32(codes.OK) {
+				// Not an item: the server no longer has the stream.
+				return nil, false, &status.Status{Code: codes.Code(w.Status), Message: w.Message, Details: w.Details}
+			}
+			return nil, false, status.Errorf(codes.Internal, "stream %s packet %d: the stream ends in a packet that is not final", s.prefix, seq)
 		}
-		return w, final, nil
+		return items, final, nil
 	}
+}
+
+// atEndLocked reports whether the next item is the stream's final one.
+func (s *Stream) atEndLocked() bool {
+	return s.haveEnd && s.next == s.last && s.pos == len(s.items[s.next])-1
+}
+
+// takeLocked consumes the next item of packet s.next, which is fetched and
+// holds it, moving to the next packet after its last item.
+func (s *Stream) takeLocked(p []*wire.Response) *wire.Response {
+	w := p[s.pos]
+	s.pos++
+	if s.pos == len(p) {
+		delete(s.items, s.next)
+		s.next++
+		s.pos = 0
+		s.cond.Broadcast()
+	}
+	return w
 }
 
 // RecvRaw returns the next item's payload. At the end of the stream it
 // returns io.EOF; if the server's handler failed, its status error; if
-// ctx ended or Close was called, a status error with the ctx's code.
+// ctx ended or Close was called, a status error with the ctx's code. The
+// end and the handler's error stay: later calls return them again.
 func (s *Stream) RecvRaw() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
-		if w, ok := s.items[s.next]; ok {
-			end := s.haveEnd && s.next == s.last
-			if end && w.Status == uint32(codes.OK) {
-				return nil, io.EOF // stays at the end
+		if p, ok := s.items[s.next]; ok {
+			if s.atEndLocked() {
+				if w := p[s.pos]; w.Status != uint32(codes.OK) {
+					return nil, &status.Status{Code: codes.Code(w.Status), Message: w.Message, Details: w.Details}
+				}
+				return nil, io.EOF
 			}
-			delete(s.items, s.next)
-			s.next++
-			s.cond.Broadcast()
-			if w.Status != uint32(codes.OK) {
-				s.haveEnd, s.last = true, s.next // nothing after an error
-				return nil, &status.Status{Code: codes.Code(w.Status), Message: w.Message, Details: w.Details}
-			}
-			return w.Payload, nil
+			return s.takeLocked(p).Payload, nil
 		}
 		if s.haveEnd && s.next > s.last {
 			return nil, io.EOF

@@ -25,15 +25,30 @@ const streamMarker = "_stream"
 
 // Stream serving limits.
 const (
-	// StreamWindow is how many items a client keeps requested ahead; the
-	// server keeps at most 2×StreamWindow items it has produced but not
-	// seen acknowledged (backpressure beyond that blocks Send).
+	// StreamWindow is how many packets of items a client keeps requested
+	// ahead. A packet carries every item queued when it is produced, up
+	// to about 7800 bytes of content, so under load it carries many small
+	// items while a lone item still leaves at once.
 	StreamWindow = 16
+	// StreamBufferBytes bounds what a producer holds: the items sent and
+	// not yet acknowledged by the consumer, each queued item counted as
+	// its encoded size plus 64 bytes, each packet as its size at most.
+	// Send blocks while the next item would exceed it and items wait to be
+	// packed (the consumer is behind). Packets the consumer has not yet
+	// acknowledged are about 2×StreamWindow at most, so memory stays bounded.
+	StreamBufferBytes = 256 << 10
 	// StreamIdleTimeout ends a stream no client has asked anything of for
 	// this long (its handler's ctx is cancelled).
 	StreamIdleTimeout = 30 * time.Second
 	// maxStreams bounds the streams a server keeps at once.
 	maxStreams = 1024
+	// streamPacketBudget is the most item bytes (encoded Response TLVs)
+	// packed into one packet, so that with its name and signature it
+	// fits an 8800-byte NDN packet. A larger item travels alone.
+	streamPacketBudget = 7800
+	// streamItemOverhead is what an item costs in StreamBufferBytes beyond
+	// its encoding (its bookkeeping), so that empty items are bounded too.
+	streamItemOverhead = 64
 )
 
 // ErrStreamClosed is returned by StreamWriter.Send once the stream ended:
@@ -59,8 +74,9 @@ func (f StreamHandlerFunc) ServeStream(ctx context.Context, req *Request, w *Str
 
 // HandleStream registers a server-streaming method. The call is answered
 // at once with the stream's name; the client then pulls the items, in
-// order, with a window (StreamWindow), and the handler's Send blocks while
-// the client is that far behind. Errors as Handle's.
+// order, packed into packets, with a window (StreamWindow packets), and
+// the handler's Send blocks while the client is StreamBufferBytes behind.
+// Errors as Handle's.
 func (m *Mux) HandleStream(name string, h StreamHandler, opts MethodOptions) error {
 	if h == nil {
 		return fmt.Errorf("%w: %q has a nil handler", ErrBadMethod, name)
@@ -118,13 +134,15 @@ type StreamWriter struct {
 }
 
 // Send queues one item (encoded payload) and returns once it is buffered:
-// it blocks while the client is 2×StreamWindow items behind, until ctx of
-// the handler ends. Errors: ErrStreamClosed.
+// it blocks while the producer holds StreamBufferBytes not yet
+// acknowledged by the client, until ctx of the handler ends. The item
+// leaves at once if the client is waiting for one; otherwise it is packed
+// with the items queued after it. Errors: ErrStreamClosed.
 func (w *StreamWriter) Send(payload []byte) error {
 	return w.st.push(streamItem{payload: payload, ct: w.ct})
 }
 
-// streamItem is one produced item, or the final marker (last) with the
+// streamItem is one item to produce, or the final marker (last) with the
 // stream's end status.
 type streamItem struct {
 	payload []byte
@@ -132,81 +150,189 @@ type streamItem struct {
 	last    bool
 	st      *status.Status // last: nil for OK
 	content []byte         // if set, the whole Response TLV (a client stream's result)
-	wire    []byte         // the signed Data, once encoded
+}
+
+// encode returns the item's Response TLV.
+func (it *streamItem) encode() []byte {
+	if it.content != nil {
+		return it.content
+	}
+	if it.st != nil {
+		return (&wire.Response{Status: uint32(it.st.Code), Message: it.st.Message, Details: it.st.Details}).Encode()
+	}
+	return (&wire.Response{Payload: it.payload, ContentType: it.ct}).Encode()
+}
+
+// queuedItem is an item sent and not yet packed.
+type queuedItem struct {
+	resp []byte // its Response TLV
+	last bool
+}
+
+// streamPacket is a produced packet: the signed Data and what its items
+// cost in StreamBufferBytes.
+type streamPacket struct {
+	wire  []byte
+	cost  int
+	items int
 }
 
 // serverStream is the producing side of one stream: a server's stream, or
-// a client's upstream (stream_upload.go). mu guards the fields below it.
+// a client's upstream (stream_upload.go). Items are queued by push and
+// packed into a packet when the consumer asks for the next sequence number
+// (at once if it already waits). mu guards the fields below it.
 type serverStream struct {
-	node   *ndnx.Node            // signs the items
-	drop   func(seq uint64) bool // test hook: ignore these item Interests
-	prefix enc.Name
-	cancel context.CancelFunc
+	node     *ndnx.Node                  // signs the packets
+	drop     func(seq uint64) bool       // test hook: ignore these Interests
+	onPacket func(seq uint64, items int) // test hook: a packet was produced
+	prefix   enc.Name
+	cancel   context.CancelFunc
 
 	mu       sync.Mutex
 	cond     *sync.Cond
-	items    map[uint64]*streamItem // produced, not yet released
-	next     uint64                 // seq of the next item produced
-	low      uint64                 // items below are released
+	queue    []queuedItem             // sent, not yet packed, in order
+	packets  map[uint64]*streamPacket // produced, not yet released
+	held     int                      // cost of queue and packets
+	next     uint64                   // seq of the next packet produced
+	low      uint64                   // packets below are released
 	pending  map[uint64][]*ndnx.Incoming
-	done     bool // the final item is produced
+	ended    bool // the final item is queued (nothing more is taken)
+	done     bool // the final item is packed (next is past the end)
 	closed   bool // the stream is over for the producer
 	lastSeen time.Time
 }
 
-// push produces the next item, waiting while 2×StreamWindow items are
-// unacknowledged; the final item (last) never waits. It returns
-// ErrStreamClosed once the stream is closed or its final item produced.
+// newServerStream returns an empty producer for the stream at prefix.
+func newServerStream(node *ndnx.Node, prefix enc.Name, cancel context.CancelFunc) *serverStream {
+	st := &serverStream{node: node, prefix: prefix, cancel: cancel, packets: map[uint64]*streamPacket{},
+		pending: map[uint64][]*ndnx.Incoming{}, lastSeen: time.Now()}
+	st.cond = sync.NewCond(&st.mu)
+	return st
+}
+
+// itemCost is what an item of encoded size n counts in StreamBufferBytes.
+func itemCost(n int) int { return n + streamItemOverhead }
+
+// push queues the next item, waiting while the producer holds
+// StreamBufferBytes and has items not yet packed (the consumer is behind);
+// the final item (last) never waits. It returns ErrStreamClosed once the
+// stream is closed or its final item queued.
 func (st *serverStream) push(it streamItem) error {
+	resp := it.encode()
+	cost := itemCost(len(resp))
 	st.mu.Lock()
-	for !st.closed && !st.done && !it.last && st.next-st.low >= 2*StreamWindow {
+	// Wait only while items are queued: with none, the consumer may be
+	// waiting for the next packet, and the acknowledgements it could send
+	// would not free the packets it holds.
+	for !st.closed && !st.ended && !it.last && len(st.queue) > 0 && st.held+cost > StreamBufferBytes {
 		st.cond.Wait()
 	}
-	if st.closed || st.done {
+	if st.closed || st.ended {
 		st.mu.Unlock()
 		return ErrStreamClosed
 	}
-	return st.produceLocked(it)
+	return st.queueLocked(resp, it.last)
 }
 
-// produceLocked signs and stores item it as the next one, answers the
-// Interests waiting for it, and unlocks st.mu.
-func (st *serverStream) produceLocked(it streamItem) error {
-	seq := st.next
-	st.next++
-	name := append(st.prefix.Clone(), enc.NewSequenceNumComponent(seq))
-	resp := &wire.Response{Payload: it.payload, ContentType: it.ct}
-	if it.st != nil {
-		resp = &wire.Response{Status: uint32(it.st.Code), Message: it.st.Message, Details: it.st.Details}
+// queueLocked queues an item, packs what a waiting consumer can take, and
+// unlocks st.mu. Its error is a signing failure.
+func (st *serverStream) queueLocked(resp []byte, last bool) error {
+	st.queue = append(st.queue, queuedItem{resp: resp, last: last})
+	st.held += itemCost(len(resp))
+	if last {
+		st.ended = true
 	}
-	content := it.content
-	if content == nil {
-		content = resp.Encode()
+	return st.packLocked()
+}
+
+// waiting reports whether a live Interest waits for packet seq.
+func (st *serverStream) waiting(seq uint64, now time.Time) bool {
+	for _, in := range st.pending[seq] {
+		if in.Deadline.After(now) {
+			return true
+		}
 	}
-	cfg := &ndn.DataConfig{Freshness: optional.Some(time.Second)}
-	if it.last {
-		cfg.FinalBlockID = optional.Some(enc.NewSequenceNumComponent(seq))
-		st.done = true
+	return false
+}
+
+// packLocked produces packets from the queue while a consumer waits for
+// the next one, answers those Interests, and unlocks st.mu. Each packet
+// takes every queued item up to streamPacketBudget bytes (at least one),
+// and is final if it takes the final item. Its error is a signing failure.
+func (st *serverStream) packLocked() error {
+	type answer struct {
+		in   *ndnx.Incoming
+		wire []byte
 	}
-	w, err := st.node.SignData(name, cfg, enc.Wire{content})
-	if err != nil {
-		st.mu.Unlock()
-		return fmt.Errorf("rpc: sign stream item: %w", err)
+	var answers []answer
+	var made [][2]uint64
+	var err error
+	now := time.Now()
+	for len(st.queue) > 0 && st.waiting(st.next, now) {
+		seq := st.next
+		n, size, cost := 0, 0, 0
+		for n < len(st.queue) && (n == 0 || size+len(st.queue[n].resp) <= streamPacketBudget) {
+			size += len(st.queue[n].resp)
+			cost += itemCost(len(st.queue[n].resp))
+			n++
+		}
+		content := make([]byte, 0, size)
+		final := false
+		for _, q := range st.queue[:n] {
+			content = append(content, q.resp...)
+			final = final || q.last
+		}
+		name := append(st.prefix.Clone(), enc.NewSequenceNumComponent(seq))
+		cfg := &ndn.DataConfig{Freshness: optional.Some(time.Second)}
+		if final {
+			cfg.FinalBlockID = optional.Some(enc.NewSequenceNumComponent(seq))
+		}
+		w, serr := st.node.SignData(name, cfg, enc.Wire{content})
+		if serr != nil {
+			err = fmt.Errorf("rpc: sign stream packet: %w", serr)
+			break
+		}
+		clear(st.queue[:n])
+		st.queue = st.queue[n:]
+		if len(st.queue) == 0 {
+			st.queue = nil // let the backing array go
+		}
+		// A packet costs its wire size, or its items' cost if less, so that
+		// packing never grows what the producer holds.
+		p := &streamPacket{wire: w.Join(), items: n}
+		p.cost = min(cost, len(p.wire))
+		if p.cost < cost {
+			st.held -= cost - p.cost
+			st.cond.Broadcast()
+		}
+		st.packets[seq] = p
+		st.next++
+		if final {
+			st.done = true
+		}
+		for _, in := range st.pending[seq] {
+			answers = append(answers, answer{in, p.wire})
+		}
+		delete(st.pending, seq)
+		made = append(made, [2]uint64{seq, uint64(n)})
 	}
-	it.wire = w.Join()
-	st.items[seq] = &it
-	waiting := st.pending[seq]
-	delete(st.pending, seq)
+	hook := st.onPacket
 	st.mu.Unlock()
-	for _, in := range waiting {
-		_ = in.Reply(enc.Wire{it.wire})
+	for _, a := range answers {
+		_ = a.in.Reply(enc.Wire{a.wire})
 	}
-	return nil
+	if hook != nil {
+		for _, m := range made {
+			hook(m[0], int(m[1]))
+		}
+	}
+	return err
 }
 
-// serveItem answers an Interest for item seq: at once if produced, else
-// when it is (the Interest waits in the forwarder's PIT). Asking for seq
-// acknowledges every item below seq-StreamWindow.
+// serveItem answers an Interest for packet seq: at once if produced, else
+// when it is (the Interest waits in the forwarder's PIT); if seq is the
+// next packet and items are queued, it is produced now. Asking for seq
+// acknowledges every packet below seq-StreamWindow.
 func (st *serverStream) serveItem(in *ndnx.Incoming, seq uint64) {
 	if drop := st.drop; drop != nil && drop(seq) {
 		return // test hook: a lost Interest
@@ -215,16 +341,19 @@ func (st *serverStream) serveItem(in *ndnx.Incoming, seq uint64) {
 	st.lastSeen = time.Now()
 	if seq >= StreamWindow && seq-StreamWindow > st.low {
 		for i := st.low; i < seq-StreamWindow; i++ {
-			delete(st.items, i)
+			if p, ok := st.packets[i]; ok {
+				st.held -= p.cost
+				delete(st.packets, i)
+			}
 		}
 		st.low = seq - StreamWindow
 		st.cond.Broadcast()
 	}
-	it, ok := st.items[seq]
+	p, ok := st.packets[seq]
 	switch {
 	case ok:
 		st.mu.Unlock()
-		_ = in.Reply(enc.Wire{it.wire})
+		_ = in.Reply(enc.Wire{p.wire})
 		return
 	case seq < st.low, st.done && seq >= st.next, seq >= st.low+4*StreamWindow:
 		st.mu.Unlock()
@@ -232,7 +361,7 @@ func (st *serverStream) serveItem(in *ndnx.Incoming, seq uint64) {
 	}
 	// Keep the live Interests only: a consumer asks again each lifetime,
 	// and with expired ones kept the cap would leave the live one out, so
-	// a slow item would wait a lifetime more after it was produced.
+	// a slow packet would wait a lifetime more after it was produced.
 	now := time.Now()
 	ws := st.pending[seq][:0]
 	for _, w := range st.pending[seq] {
@@ -244,6 +373,10 @@ func (st *serverStream) serveItem(in *ndnx.Incoming, seq uint64) {
 		ws = append(ws, in)
 	}
 	st.pending[seq] = ws
+	if seq == st.next && len(st.queue) > 0 {
+		_ = st.packLocked() // unlocks; a signing failure leaves the Interest waiting
+		return
+	}
 	st.mu.Unlock()
 }
 
@@ -283,11 +416,8 @@ func (s *Server) startStream(in *ndnx.Incoming, req *Request, m *method, key str
 		return
 	}
 	ctx, cancel := context.WithCancel(s.base)
-	st := &serverStream{
-		node: s.node, drop: s.dropItem, cancel: cancel, items: map[uint64]*streamItem{}, pending: map[uint64][]*ndnx.Incoming{}, lastSeen: time.Now(),
-		prefix: append(s.cfg.Service.Clone(), enc.NewGenericComponent(streamMarker), enc.NewGenericComponent(id)),
-	}
-	st.cond = sync.NewCond(&st.mu)
+	st := newServerStream(s.node, append(s.cfg.Service.Clone(), enc.NewGenericComponent(streamMarker), enc.NewGenericComponent(id)), cancel)
+	st.drop = s.dropItem
 	s.streams.m[id] = st
 	s.streams.mu.Unlock()
 	s.async.Add(1)

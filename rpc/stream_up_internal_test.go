@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -14,8 +13,7 @@ import (
 // those and wait one more lifetime.
 func TestServeItemKeepsLiveInterests(t *testing.T) {
 	t.Parallel()
-	st := &serverStream{items: map[uint64]*streamItem{}, pending: map[uint64][]*ndnx.Incoming{}}
-	st.cond = sync.NewCond(&st.mu)
+	st := newServerStream(nil, nil, func() {})
 	past := time.Now().Add(-time.Second)
 	for range 6 {
 		st.serveItem(&ndnx.Incoming{Deadline: past}, 0)

@@ -52,8 +52,8 @@ func (f ClientStreamHandlerFunc) ServeClientStream(ctx context.Context, req *Req
 // HandleClientStream registers a client-streaming method. The call carries
 // the prefix of the client's upstream; the server answers it at once with a
 // stream (as HandleStream's) whose only item will be the response, and
-// pulls the client's items, StreamWindow ahead of the handler, verifying
-// that each is signed by the key that signed the call. Such methods are
+// pulls the client's items, StreamWindow packets ahead of the handler,
+// verifying that each packet is signed by the key that signed the call. Such methods are
 // executed at most once per call, Idempotent or not. Errors as Handle's,
 // and ErrBadMethod for a public, cacheable or notification method.
 func (m *Mux) HandleClientStream(name string, h ClientStreamHandler, opts MethodOptions) error {
@@ -125,8 +125,8 @@ func ClientStream[Req, Item, Resp any](m *Mux, name string, f func(ctx context.C
 }
 
 // StreamReader receives, in order, the items a client streams to a client-
-// or bidirectional-streaming handler. It fetches up to StreamWindow items
-// ahead of the handler on its own goroutines (the server stops them when
+// or bidirectional-streaming handler. It fetches up to StreamWindow packets
+// of items ahead of the handler on its own goroutines (the server stops them when
 // the handler returns); a lost Interest or item is asked for again. Recv is
 // not safe for concurrent use, but may run concurrently with the
 // StreamWriter's Send. The reader is valid until the handler returns.
@@ -187,7 +187,7 @@ func (s *Server) serveUpstream(ctx context.Context, m *method, req *Request, st 
 			return fmt.Errorf("item signed by %s, not by the caller's key %s", key, caller)
 		}
 		return nil
-	}, nil, StreamWindow, nil)}
+	}, nil, StreamWindow, nil, nil)}
 	final := streamItem{last: true}
 	if m.upload != nil {
 		resp, err := runUpload(ctx, m.upload, req, r)
@@ -214,12 +214,11 @@ func (s *Server) serveUpstream(ctx context.Context, m *method, req *Request, st 
 // already has one.
 func (st *serverStream) pushEnd(it streamItem) {
 	st.mu.Lock()
-	if st.done {
+	if st.ended {
 		st.mu.Unlock()
 		return
 	}
-	it.last = true
-	_ = st.produceLocked(it) // unlocks; fails only if signing does
+	_ = st.queueLocked(it.encode(), true) // unlocks; fails only if signing does
 }
 
 // runUpload calls h, turning a panic into Internal.
@@ -239,14 +238,11 @@ func (s *Stream) nextItem() (w *wire.Response, final bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
-		if w, ok := s.items[s.next]; ok {
-			if s.haveEnd && s.next == s.last {
-				return w, true, nil
+		if p, ok := s.items[s.next]; ok {
+			if s.atEndLocked() {
+				return p[s.pos], true, nil
 			}
-			delete(s.items, s.next)
-			s.next++
-			s.cond.Broadcast()
-			return w, false, nil
+			return s.takeLocked(p), false, nil
 		}
 		if s.haveEnd && s.next > s.last {
 			return nil, false, io.EOF
@@ -289,9 +285,11 @@ func (s *Stream) stop() error {
 // upstreamCall carries a client stream's upstream through the call
 // (CallConfig.up), and test hooks (export_test.go).
 type upstreamCall struct {
-	prefix enc.Name
-	drop   func(seq uint64) bool // ignore these item Interests
-	signer *ndnx.Node            // sign items with this node's identity
+	prefix   enc.Name
+	drop     func(seq uint64) bool       // ignore these item Interests
+	signer   *ndnx.Node                  // sign items with this node's identity
+	produced func(seq uint64, items int) // the upstream produced a packet
+	received func(seq uint64, items int) // the call's server stream delivered a packet
 }
 
 // upstream is the client side of a client or bidirectional stream: the
@@ -342,9 +340,8 @@ func (c *Client) openUpstream(ctx context.Context, method enc.Name, req any, cc 
 		signer = hooks.signer
 	}
 	u := &upstream{c: c, method: method, cc: cc, cd: callCodec(cc), ctx: ctx, prefix: prefix,
-		prod: &serverStream{node: signer, drop: hooks.drop, prefix: prefix, cancel: func() {},
-			items: map[uint64]*streamItem{}, pending: map[uint64][]*ndnx.Incoming{}, lastSeen: time.Now()}}
-	u.prod.cond = sync.NewCond(&u.prod.mu)
+		prod: newServerStream(signer, prefix, func() {})}
+	u.prod.drop, u.prod.onPacket = hooks.drop, hooks.produced
 	if err := c.node.Handle(prefix, u.serve); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "serve upstream %s: %v", prefix, err)
 	}
@@ -369,7 +366,7 @@ func (c *Client) openUpstream(ctx context.Context, method enc.Name, req any, cc 
 	}
 	// The end of the server's stream (or its failure) ends the upstream:
 	// the server reads no more.
-	u.down = startPull(ctx, c.node, t.prefix, c.replySigner(method), u.cd, window, u.prod.close)
+	u.down = startPull(ctx, c.node, t.prefix, c.replySigner(method), u.cd, window, u.prod.close, hooks.received)
 	u.stop = context.AfterFunc(ctx, u.prod.close)
 	return u, nil
 }
@@ -392,8 +389,8 @@ func (u *upstream) serve(_ context.Context, in *ndnx.Incoming) {
 	}
 }
 
-// send streams one item; it blocks while the server is 2×StreamWindow
-// items behind.
+// send streams one item; it blocks while the producer holds
+// StreamBufferBytes the server has not acknowledged.
 func (u *upstream) send(payload []byte) error {
 	if len(payload) > MaxStreamItem {
 		return status.Errorf(codes.InvalidArgument, "stream item of %d bytes exceeds MaxStreamItem (%d)", len(payload), MaxStreamItem)
@@ -431,9 +428,10 @@ func (u *upstream) close() {
 	u.mu.Unlock()
 	u.stop()
 	p := u.prod
+	end := streamItem{last: true, st: status.New(codes.Canceled, "the client cancelled the stream")}
 	p.mu.Lock()
-	if !p.done && !p.closed {
-		_ = p.produceLocked(streamItem{last: true, st: status.New(codes.Canceled, "the client cancelled the stream")})
+	if !p.ended && !p.closed {
+		_ = p.queueLocked(end.encode(), true) // unlocks
 	} else {
 		p.mu.Unlock()
 	}
@@ -462,8 +460,8 @@ func (u *upstream) finish(w *wire.Response, resp any) error {
 // Upload is the client side of a client stream: Send streams items, in
 // order, and CloseAndRecv ends the stream and returns the server's single
 // response. The client serves the items under its own prefix until the
-// server pulls them, keeping at most 2×StreamWindow not yet acknowledged
-// (Send blocks beyond that). Send and CloseAndRecv must not be called
+// server pulls them, packed into packets, keeping at most
+// StreamBufferBytes not yet acknowledged (Send blocks beyond that). Send and CloseAndRecv must not be called
 // concurrently with each other; Close may be called from any goroutine.
 // The caller must call CloseAndRecv or Close.
 type Upload struct {
@@ -496,7 +494,7 @@ func (c *Client) ClientStreamName(ctx context.Context, method enc.Name, req any,
 }
 
 // Send encodes v with the call's codec and streams it. It blocks while the
-// server is 2×StreamWindow items behind. Errors: ErrStreamClosed once the
+// client holds StreamBufferBytes the server has not acknowledged. Errors: ErrStreamClosed once the
 // stream ended (the server's handler returned: CloseAndRecv gives its
 // outcome; or Close was called), ctx's status, InvalidArgument for an item
 // that does not encode or exceeds MaxStreamItem.

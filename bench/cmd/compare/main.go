@@ -137,7 +137,7 @@ func run() error {
 	if *streams && err == nil {
 		srep, err = bench.RunStreams(ctx, sd)
 		if srep != nil {
-			fmt.Printf("\nserver streaming: each case %.1fs warm-up, first-item probes, then %.1fs or %d items over all streams; ndn window %d items\n\n",
+			fmt.Printf("\nserver streaming: each case %.1fs warm-up, first-item probes, then %.1fs or %d items over all streams; ndn window %d packets\n\n",
 				srep.WarmupS, srep.DurationS, srep.MaxItems, srep.Window)
 			if werr := srep.WriteTable(os.Stdout); werr != nil {
 				return werr

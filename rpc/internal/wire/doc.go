@@ -1,6 +1,8 @@
 // Package wire encodes and decodes the two TLV messages of the rpc wire
 // protocol v1 (docs/PROTOCOL.md): Request, carried as a call Interest's
-// ApplicationParameters, and Response, carried as the reply Data's Content.
+// ApplicationParameters, and Response, carried as the reply Data's Content
+// (a stream packet's Content is a run of Responses, one per item:
+// EncodeItems, DecodeItems).
 //
 // It is internal: rpc.Client and rpc.Server are its only users. Usage:
 //
