@@ -31,11 +31,28 @@
 // forwarder aggregates identical calls (PIT) and answers repeats from its
 // Content Store.
 //
+// # Beyond unary calls
+//
+//   - Notifications (MethodOptions.Notification, Client.Notify): acknowledged
+//     at once, run after; at-least-once retransmission on request.
+//   - Server streams (ServerStream, Client.Stream): items pulled in order
+//     with a window, packed many to a signed packet, with backpressure.
+//   - Client and bidirectional streams (ClientStream, BidiStream,
+//     Client.ClientStream, Client.BidiStream): the server pulls the items
+//     the client serves under its own prefix, signed by the caller's key.
+//   - Long-running operations (LongRunning with ServerConfig.Ops,
+//     Client.Start/GetOp/WaitOp/CancelOp/DeleteOp/ListOps): the call answers
+//     with an operation whose signed, versioned records a repo keeps, so they
+//     outlive the service; Resumable ones continue after a restart.
+//
 // # Goroutines and locks
 //
 // Handlers run on the Node's worker goroutines (ndn.Config.Workers) and may
 // block; their ctx ends at the earliest of the caller's deadline, the
-// method's Timeout and the node's Close. The Client starts no goroutine of
+// method's Timeout and the node's Close. Stream, notification and operation
+// handlers run on goroutines of their own, which the Server owns and
+// Shutdown waits for (their ctx ends then), as it does for its janitors
+// (idle streams; OpsConfig.Retention). The Client starts no goroutine of
 // its own except, for the duration of one call, the fetchers of a large
 // reply's segments. Server.mu, Mux.mu, replyCache.mu and Client.mu are leaf
 // locks: none is held while another is taken or while user code runs.
