@@ -248,7 +248,7 @@ var errHelpShown = errors.New("help shown")
 
 // parseName parses an NDN name argument with at least minLen components.
 func parseName(what, s string, minLen int) (enc.Name, error) {
-	n, err := enc.NameFromStr(s)
+	n, err := nameFromStr(s)
 	if err != nil || len(n) < minLen || !strings.HasPrefix(s, "/") {
 		example := "like /example/calc"
 		if minLen > 1 {
@@ -257,6 +257,18 @@ func parseName(what, s string, minLen int) (enc.Name, error) {
 		return nil, fmt.Errorf("%w: %s must be an NDN name %s, got %q", errUsage, what, example, s)
 	}
 	return n, nil
+}
+
+// nameFromStr is enc.NameFromStr turning its panic into an error: ndnd
+// v1.5.3 panics on a component that starts with "=" (index out of range,
+// std/encoding/component.go:263).
+func nameFromStr(s string) (n enc.Name, err error) {
+	defer func() {
+		if recover() != nil {
+			n, err = nil, fmt.Errorf("bad name %q", s)
+		}
+	}()
+	return enc.NameFromStr(s)
 }
 
 // anchorFiles resolves the trust anchor files (see anchorsHelp). keychain

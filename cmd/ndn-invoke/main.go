@@ -1,7 +1,8 @@
 // Command ndn-invoke is the command-line client of ndn-invoke: it calls
-// services (call, describe, health, list), manages keys and runs a local
-// forwarder; op, pub, sub and fetch arrive with the repo and pub-sub
-// packages.
+// services (call, describe, health, list), follows operations (op),
+// publishes and subscribes (pub, sub), joins groups (members, event,
+// query), fetches objects, commands repos, manages keys and runs a local
+// forwarder.
 //
 // Exit status: 0 on success; 64 + the status code when a call ends with an
 // RPC error (see `ndn-invoke help call`); 2 on bad usage; 1 on local errors.
@@ -39,6 +40,8 @@ Usage:
   ndn-invoke members GROUP                     list a group's members (svs), with status
   ndn-invoke event GROUP NAME PAYLOAD          send an event to a group's members
   ndn-invoke query GROUP NAME PAYLOAD          ask a group's members; print their answers
+  ndn-invoke pub TOPIC MSG|-                   publish MSG (or each line of stdin) on a topic; linger until fetched
+  ndn-invoke sub TOPIC                         print the messages published on a topic or topic prefix
   ndn-invoke fetch NAME [-o FILE]              fetch a segmented object (newest version), verified
   ndn-invoke repo insert|delete|list|status|join|leave|stats --repo PREFIX ...
                                                command a repo (ndn-repo); see ndn-invoke repo help
@@ -79,7 +82,7 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, "ndn-invoke:", err)
 		if len(args) > 0 && (rpcHelps[args[0]].text != "" || args[0] == "op" || args[0] == "repo" || args[0] == "fetch" ||
-			args[0] == "members" || args[0] == "event" || args[0] == "query") {
+			args[0] == "members" || args[0] == "event" || args[0] == "query" || args[0] == "pub" || args[0] == "sub") {
 			fmt.Fprintf(stderr, "Run `ndn-invoke help %s` for its flags and examples.\n", args[0])
 		} else {
 			fmt.Fprint(stderr, "\n"+usage)
@@ -119,6 +122,8 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 		return cmdOp(args[1:], out, stderr)
 	case "members", "event", "query":
 		return cmdGroup(args[0], args[1:], stdin, out, stderr)
+	case "pub", "sub":
+		return cmdPubSub(args[0], args[1:], stdin, out, stderr)
 	case "forwarder":
 		return cmdForwarder(args[1:], out)
 	case "key":
@@ -142,13 +147,17 @@ func runIO(args []string, stdin io.Reader, out, stderr io.Writer) error {
 			fmt.Fprint(out, groupHelp)
 			return nil
 		}
+		if len(args) > 1 && (args[1] == "pub" || args[1] == "sub") {
+			printPubSubHelp(out)
+			return nil
+		}
 		if len(args) > 1 && args[1] == "fetch" {
 			fmt.Fprint(out, fetchHelp)
 			return nil
 		}
 		if len(args) > 1 && args[1] != "forwarder" && args[1] != "key" && args[1] != "version" {
 			if _, ok := rpcHelps[args[1]]; !ok {
-				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list, op, repo, fetch, members, event, query)", errUsage, args[1])
+				return fmt.Errorf("%w: no help for %q (commands with their own help: call, describe, health, list, op, repo, fetch, members, event, query, pub, sub)", errUsage, args[1])
 			}
 			printRPCHelp(args[1], out)
 			return nil
@@ -235,7 +244,7 @@ func cmdKey(sub string, args []string, out io.Writer) error {
 	}
 	var name enc.Name
 	if nargs == 1 {
-		if name, err = enc.NameFromStr(fs.Arg(0)); err != nil || len(name) == 0 {
+		if name, err = nameFromStr(fs.Arg(0)); err != nil || len(name) == 0 {
 			return fmt.Errorf("%w: bad name %q", errUsage, fs.Arg(0))
 		}
 	}
@@ -250,7 +259,7 @@ func cmdKey(sub string, args []string, out io.Writer) error {
 		if *issuer == "" {
 			return fmt.Errorf("%w: key issue needs --issuer NAME", errUsage)
 		}
-		iname, err := enc.NameFromStr(*issuer)
+		iname, err := nameFromStr(*issuer)
 		if err != nil {
 			return fmt.Errorf("%w: bad issuer %q", errUsage, *issuer)
 		}

@@ -21,11 +21,10 @@ import (
 	"syscall"
 	"time"
 
-	enc "github.com/named-data/ndnd/std/encoding"
-
 	"github.com/ndn-invoke/ndn-invoke/examples/calc"
 	"github.com/ndn-invoke/ndn-invoke/examples/vm"
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/repo"
 )
 
 func main() {
@@ -44,7 +43,7 @@ func run() error {
 	initOnly := flag.Bool("init", false, "make the demo trust domain (with /example/vm and /example/repo), print how to start the repo, and exit")
 	flag.Parse()
 
-	repoPrefix, err := enc.NameFromStr(*repoFlag)
+	repoPrefix, err := repo.ParseName(*repoFlag)
 	if err != nil || len(repoPrefix) == 0 {
 		return fmt.Errorf("bad --repo %q", *repoFlag)
 	}
