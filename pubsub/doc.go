@@ -2,7 +2,8 @@
 // advertise topics (any NDN names) and publish on them; subscribers follow
 // a topic or a topic prefix and fetch only what they subscribed to. Its
 // type is PubSub (New, Start, Close); Advertise gives a Topic (Publish,
-// Flush), Subscribe a Subscription.
+// Flush), Subscribe a Subscription; an Archiver keeps a group's
+// publications for late subscribers.
 //
 //	cfg := pubsub.DefaultConfig()
 //	cfg.Group, cfg.Node = group, node        // node has an identity and trust anchors
@@ -22,8 +23,10 @@
 // owns a publisher goroutine, svsync's validators and SvSync loop; each
 // Subscription owns its delivery goroutine and one fetcher per (publisher,
 // topic, incarnation) that is behind. Close stops and waits for them all.
-// One mutex (PubSub.mu) guards all state; svsync's gate is never taken
-// with it held.
+// PubSub.mu guards the member's state; svsync's gate is never taken
+// with it held. An Archiver's mu guards its own; it may be taken
+// with PubSub.mu held, never the other way round. An Archiver's sink is called on the fetcher
+// goroutines and its saver, with no lock held.
 //
 // # Design: one state vector entry per (publisher, topic)
 //
@@ -79,9 +82,27 @@
 // is published and some subscriber fetched the publication (and the last
 // segment of its large messages); a `pub` command calls Flush with a
 // bound, then Close. With no subscriber Flush waits until its ctx ends
-// and reports it. Handing messages to a repo (persistent topics: the repo
-// joins the group with its sync-group command and serves what it stored)
-// is the other way; it is not done here (see the package report).
+// and reports it. Handing messages to a repo is the other way (next).
+//
+// # Persistent topics: the Archiver
+//
+// An Archiver (NewArchiver, usually run by a repo: repo.GroupSpec.Kind
+// "pubsub") is a member that fetches every publication of every topic
+// from the first one its publisher still keeps, verifies it, and hands
+// the signed packets (publication, segments, and the publisher's
+// certificate) to an ArchiveSink, which stores them and serves
+// <pub>/<group>/32=ps and <pub>/KEY at a route cost above the publisher's
+// own: the publisher answers while it runs, the archive once it left.
+// The Archiver's SVS instance keeps the entries of publishers that left
+// in the group's state vector and sends it to newcomers (any SVS member
+// answers an outdated state vector). After a restart that instance starts
+// empty (internal/svsync passes no initial state to SvSync), so the
+// Archiver announces the entries it archived, saved through the sink, in
+// a Sync Interest of its own to any member whose state vector lacks them.
+// A subscriber that arrives late catches up with SubscribeConfig.Replay;
+// one that was offline resumes with ExactlyOnce. PubSub.Start registers
+// the sync prefix before SvSync sends its first Sync Interest, so that
+// the answers to it reach the newcomer.
 //
 // # Security
 //

@@ -38,6 +38,9 @@ type PubSub struct {
 
 	closeOnce sync.Once
 	attached  *svsync.Attachment // Start's handlers and routes
+	// onSync, set before Start by an Archiver, sees every state vector
+	// that passed checkSync, on a validator goroutine.
+	onSync func(sv []svsync.Entry)
 
 	mu      sync.Mutex
 	started bool
@@ -165,14 +168,17 @@ func (p *PubSub) start(ctx context.Context) error {
 		return err
 	}
 	p.goOwned(p.publishLoop)
-	if err := p.sync.Start(); err != nil {
-		return err
-	}
+	// Route first: SvSync sends its first Sync Interest at Start, and the
+	// members' answers (their state vectors, an Archiver's announcement)
+	// must find the route back.
 	prefix := svsync.SyncPrefix(p.cfg.Group)
 	if err := node.SetStrategy(ctx, prefix, ndnx.MulticastStrategy); err != nil {
 		return err
 	}
-	return p.attached.Register(ctx, prefix)
+	if err := p.attached.Register(ctx, prefix); err != nil {
+		return err
+	}
+	return p.sync.Start()
 }
 
 // Close stops publishing and fetching, closes every Subscription (waiting
@@ -240,7 +246,7 @@ func signal(ch chan struct{}) {
 // signed by a key of <member>'s chained to the trust anchors, admitted by
 // the policy for the group. Claimed-key checks come first, so an outsider
 // costs no verification.
-func (p *PubSub) checkSync(ctx context.Context, d ndn.Data, sigCov enc.Wire, _ []svsync.Entry) error {
+func (p *PubSub) checkSync(ctx context.Context, d ndn.Data, sigCov enc.Wire, sv []svsync.Entry) error {
 	member, _, ok := svsync.ParseSyncDataName(d.Name(), p.cfg.Group)
 	if !ok {
 		return fmt.Errorf("%w: Sync Data %s", ErrMalformed, d.Name())
@@ -260,6 +266,9 @@ func (p *PubSub) checkSync(ctx context.Context, d ndn.Data, sigCov enc.Wire, _ [
 	}
 	if !svsync.IdentityOf(key).Equal(member) {
 		return fmt.Errorf("%w: %s signed for %s", security.ErrBadSignature, key, member)
+	}
+	if p.onSync != nil {
+		p.onSync(sv)
 	}
 	return nil
 }

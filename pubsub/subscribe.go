@@ -70,6 +70,12 @@ type SubscribeConfig struct {
 	// Checkpoint and Durable are required with ExactlyOnce.
 	Checkpoint *Checkpoint
 	Durable    string
+	// Replay starts every stream at its first publication still kept (by
+	// its publisher or by an Archiver serving it), also for publishers
+	// that booted before the subscription: a subscriber that arrives late
+	// catches up on the history. Ignored with ExactlyOnce, which resumes
+	// from its Checkpoint.
+	Replay bool
 }
 
 // Subscription receives the messages of a topic prefix. Close ends it.
@@ -83,6 +89,11 @@ type Subscription struct {
 	wg     sync.WaitGroup
 	q      chan delivery
 	once   sync.Once
+
+	// arch, when set, makes this the Archiver's subscription: every
+	// stream from its first publication (or after what was archived),
+	// every packet handed to arch before delivery.
+	arch *Archiver
 
 	// Guarded by p.mu.
 	streams map[string]*stream
@@ -118,7 +129,13 @@ func (p *PubSub) Subscribe(cfg SubscribeConfig) (*Subscription, error) {
 	case cfg.Mode < AtLeastOnce || cfg.Mode > ExactlyOnce:
 		return nil, fmt.Errorf("%w: mode %d", ErrBadConfig, cfg.Mode)
 	}
-	s := &Subscription{p: p, cfg: cfg, prefix: cfg.Topic.Clone(), start: time.Now(), q: make(chan delivery, 256),
+	return p.subscribe(cfg, cfg.Topic.Clone(), nil)
+}
+
+// subscribe starts a subscription to prefix (empty: every topic); arch
+// is set for an Archiver's.
+func (p *PubSub) subscribe(cfg SubscribeConfig, prefix enc.Name, arch *Archiver) (*Subscription, error) {
+	s := &Subscription{p: p, cfg: cfg, prefix: prefix, arch: arch, start: time.Now(), q: make(chan delivery, 256),
 		streams: map[string]*stream{}}
 	s.ctx, s.cancel = context.WithCancel(p.base)
 	p.mu.Lock()
@@ -177,7 +194,9 @@ func (s *Subscription) note(e entryState) {
 			if seq, idx, ok := s.cfg.Checkpoint.get(s.cfg.Durable, key); ok {
 				st.next, st.skip = seq, int(idx)+1
 			}
-		case e.boot+1 >= uint64(s.start.Unix()):
+		case s.arch != nil:
+			st.next = s.arch.resume(key)
+		case s.cfg.Replay, e.boot+1 >= uint64(s.start.Unix()):
 			st.next = 1 // booted after we subscribed: all of it
 		default:
 			st.next = e.high
@@ -213,7 +232,7 @@ func (s *Subscription) fetchLoop(st *stream) {
 		switch {
 		case s.ctx.Err() != nil:
 			continue
-		case errors.Is(err, errGone), errors.Is(err, ErrMalformed), err != nil && !isNetworkError(err):
+		case errors.Is(err, errGone), errors.Is(err, ErrMalformed), err != nil && !isNetworkError(err) && !errors.Is(err, errRetry):
 			p.count(func(x *Stats) { x.Missed++ })
 			p.log.Debug("publication skipped", "stream", st.entry.String(), "seq", seq, "err", err)
 		case err != nil:
@@ -257,8 +276,12 @@ func (s *Subscription) highOf(st *stream) uint64 {
 	return st.high
 }
 
-// errGone reports a publication its publisher no longer keeps.
-var errGone = errors.New("pubsub: publication gone")
+// errGone reports a publication its publisher no longer keeps; errRetry
+// a failure worth retrying that is not the network's (an Archiver's sink).
+var (
+	errGone  = errors.New("pubsub: publication gone")
+	errRetry = errors.New("pubsub: retry")
+)
 
 // fetch fetches and checks publication seq of the stream, and the large
 // messages it refers to.
@@ -268,6 +291,10 @@ func (s *Subscription) fetch(st *stream, seq uint64) ([]*Message, error) {
 	d, err := s.fetchVerified(name, st)
 	if err != nil {
 		return nil, err
+	}
+	var raw [][]byte
+	if s.arch != nil {
+		raw = append(raw, d.Raw.Join())
 	}
 	b, err := decodeBatch(d.Data.Content().Join())
 	if err != nil {
@@ -285,12 +312,19 @@ func (s *Subscription) fetch(st *stream, seq uint64) ([]*Message, error) {
 			if m.large > uint64(p.cfg.MaxMessage) {
 				return nil, fmt.Errorf("%w: large message of %d bytes", ErrTooLarge, m.large)
 			}
-			if payload, err = s.fetchLarge(largeName(name, i), st.pub, m.large); err != nil {
+			var segs [][]byte
+			if payload, segs, err = s.fetchLarge(largeName(name, i), st.pub, m.large); err != nil {
 				return nil, err
 			}
+			raw = append(raw, segs...)
 		}
 		out[i] = &Message{Topic: st.topic, Publisher: st.pub, Boot: st.boot, Seq: seq, Index: i, Payload: payload,
 			Published: time.UnixMicro(int64(min(m.micros, 1<<62)))}
+	}
+	if s.arch != nil {
+		if err := s.arch.archive(s.ctx, st, seq, d.Data.Signature().KeyName(), raw); err != nil {
+			return nil, fmt.Errorf("%w: %w", errRetry, err)
+		}
 	}
 	return out, nil
 }
@@ -332,11 +366,16 @@ func (s *Subscription) checkSigner(d *ndnx.Data, pub, topic enc.Name) error {
 	return nil
 }
 
-// fetchLarge fetches a segmented message of size bytes.
-func (s *Subscription) fetchLarge(name, pub enc.Name, size uint64) ([]byte, error) {
+// fetchLarge fetches a segmented message of size bytes; for an Archiver
+// it also returns the segments' wires, in order.
+func (s *Subscription) fetchLarge(name, pub enc.Name, size uint64) ([]byte, [][]byte, error) {
 	nseg := (size + segmentSize - 1) / segmentSize
 	last := nseg - 1
 	segs := make([][]byte, nseg)
+	var raws [][]byte
+	if s.arch != nil {
+		raws = make([][]byte, nseg)
+	}
 	var mu sync.Mutex
 	ctx, cancel := context.WithTimeout(s.ctx, 4*s.p.cfg.FetchTimeout+time.Duration(nseg)*10*time.Millisecond)
 	defer cancel()
@@ -346,17 +385,20 @@ func (s *Subscription) fetchLarge(name, pub enc.Name, size uint64) ([]byte, erro
 		}
 		mu.Lock()
 		segs[k] = append([]byte{}, d.Data.Content().Join()...)
+		if raws != nil {
+			raws[k] = d.Raw.Join()
+		}
 		mu.Unlock()
 		return nil
 	}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := bytes.Join(segs, nil)
 	if uint64(len(out)) != size {
-		return nil, fmt.Errorf("%w: %s has %d bytes, announced %d", ErrMalformed, name, len(out), size)
+		return nil, nil, fmt.Errorf("%w: %s has %d bytes, announced %d", ErrMalformed, name, len(out), size)
 	}
-	return out, nil
+	return out, raws, nil
 }
 
 // deliverLoop hands queued messages to the handler (or channel), in

@@ -124,7 +124,7 @@ func (c *Client) List(ctx context.Context, prefix enc.Name, pageSize int) iter.S
 
 // Join makes the repo store every publication of a sync group.
 func (c *Client) Join(ctx context.Context, g GroupSpec) error {
-	req := GroupRequest{Group: g.Group.String(), HistorySnapshot: g.HistorySnapshot}
+	req := GroupRequest{Group: g.Group.String(), HistorySnapshot: g.HistorySnapshot, Kind: g.Kind}
 	if g.MulticastPrefix != nil {
 		req.MulticastPrefix = g.MulticastPrefix.String()
 	}

@@ -52,6 +52,11 @@ type Config struct {
 	// group member stores (ndndrepo.PublicationHook acts on ndnd's
 	// BlobFetch commands found there). It runs on the member's goroutine.
 	OnGroupPublication func(ctx context.Context, group, name enc.Name, content []byte)
+	// Archivers start the archivers of group kinds other than ndnd's
+	// SvsALO groups, by GroupSpec.Kind (see ArchiverFunc). A group joined
+	// with a kind missing here is refused (JoinGroup) or skipped with a
+	// warning (Start).
+	Archivers map[string]ArchiverFunc
 	// Logger receives the repo's log. Default slog.Default().
 	Logger *slog.Logger
 }

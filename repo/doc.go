@@ -49,7 +49,8 @@
 // # Goroutines and locks
 //
 // A Repo owns one goroutine per running insert job and the group members'
-// (repo/groupsync); Close cancels and waits for all of them. Interest and
+// (repo/groupsync, or the archivers of Config.Archivers for other group
+// kinds, such as pubsub's); Close cancels and waits for all of them. Interest and
 // command handlers run on the Node's worker goroutines. Repo.mu is taken
 // before a job's mu, never the other way round; no lock is held while
 // calling the store, the network or Config.OnGroupPublication.

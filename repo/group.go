@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
@@ -13,10 +14,11 @@ import (
 	"github.com/ndn-invoke/ndn-invoke/repo/store"
 )
 
-// group is a joined sync group.
+// group is a joined sync group: an ALO group's member, or another kind's
+// archiver.
 type group struct {
 	spec   GroupSpec
-	member *groupsync.Member
+	member io.Closer
 }
 
 // groupRecord is a joined group as persisted.
@@ -24,6 +26,7 @@ type groupRecord struct {
 	Group           []byte `json:"group"`
 	MulticastPrefix []byte `json:"multicast_prefix,omitempty"`
 	HistorySnapshot uint64 `json:"history_snapshot,omitempty"`
+	Kind            string `json:"kind,omitempty"`
 }
 
 func groupKey(g enc.Name) string { return hex.EncodeToString(store.NameKey(g)) }
@@ -31,12 +34,17 @@ func groupKey(g enc.Name) string { return hex.EncodeToString(store.NameKey(g)) }
 // JoinGroup makes the repo a passive member of the SVS v3 group g.Group:
 // it stores every publication of the group (and serves them under the
 // group prefix), from now on and across restarts, until LeaveGroup.
-// Joining a group already joined does nothing. Errors: ErrBadRequest
-// (empty group, HistorySnapshot below 10), ErrClosed, groupsync's and the
+// Joining a group already joined does nothing. A group of another kind
+// (GroupSpec.Kind) is kept by the archiver Config.Archivers starts for
+// it. Errors: ErrBadRequest (empty group, HistorySnapshot below 10, a
+// kind without archiver), ErrClosed, groupsync's, the archiver's and the
 // store's errors.
 func (r *Repo) JoinGroup(ctx context.Context, g GroupSpec) error {
 	if len(g.Group) == 0 {
 		return fmt.Errorf("%w: join needs a group name", ErrBadRequest)
+	}
+	if _, ok := r.cfg.Archivers[g.Kind]; g.Kind != "" && !ok {
+		return fmt.Errorf("%w: no archiver for groups of kind %q", ErrBadRequest, g.Kind)
 	}
 	if g.HistorySnapshot != 0 && g.HistorySnapshot < 10 {
 		return fmt.Errorf("%w: history snapshot threshold %d is below 10", ErrBadRequest, g.HistorySnapshot)
@@ -48,7 +56,7 @@ func (r *Repo) JoinGroup(ctx context.Context, g GroupSpec) error {
 	if have {
 		return nil
 	}
-	rec, err := json.Marshal(groupRecord{Group: nameKey(g.Group), MulticastPrefix: nameKey(g.MulticastPrefix), HistorySnapshot: g.HistorySnapshot})
+	rec, err := json.Marshal(groupRecord{Group: nameKey(g.Group), MulticastPrefix: nameKey(g.MulticastPrefix), HistorySnapshot: g.HistorySnapshot, Kind: g.Kind})
 	if err != nil {
 		return err
 	}
@@ -60,19 +68,36 @@ func (r *Repo) JoinGroup(ctx context.Context, g GroupSpec) error {
 
 // startGroup serves the group prefix and starts its member.
 func (r *Repo) startGroup(ctx context.Context, g GroupSpec) error {
-	g = GroupSpec{Group: g.Group.Clone(), MulticastPrefix: g.MulticastPrefix.Clone(), HistorySnapshot: g.HistorySnapshot}
-	if err := r.serve(ctx, g.Group, true); err != nil {
-		return err
-	}
-	cfg := groupsync.DefaultConfig()
-	cfg.Group, cfg.MulticastPrefix, cfg.HistorySnapshot = g.Group, g.MulticastPrefix, g.HistorySnapshot
-	cfg.Sink = groupSink{r}
-	cfg.Verify = r.cfg.VerifyData
-	cfg.Logger = r.log
-	cfg.OnPublication = r.cfg.OnGroupPublication
-	m, err := groupsync.Join(ctx, r.node, cfg)
-	if err != nil {
-		return fmt.Errorf("repo: join %s: %w", g.Group, err)
+	g = GroupSpec{Group: g.Group.Clone(), MulticastPrefix: g.MulticastPrefix.Clone(), HistorySnapshot: g.HistorySnapshot, Kind: g.Kind}
+	var m io.Closer
+	if g.Kind != "" {
+		start, ok := r.cfg.Archivers[g.Kind]
+		if !ok {
+			return fmt.Errorf("%w: no archiver for groups of kind %q", ErrBadRequest, g.Kind)
+		}
+		a, err := start(ctx, r.node, g.Group, archiveSink{r: r, group: g.Group})
+		if err != nil {
+			if a != nil {
+				_ = a.Close()
+			}
+			return fmt.Errorf("repo: join %s group %s: %w", g.Kind, g.Group, err)
+		}
+		m = a
+	} else {
+		if err := r.serve(ctx, g.Group, true); err != nil {
+			return err
+		}
+		cfg := groupsync.DefaultConfig()
+		cfg.Group, cfg.MulticastPrefix, cfg.HistorySnapshot = g.Group, g.MulticastPrefix, g.HistorySnapshot
+		cfg.Sink = groupSink{r}
+		cfg.Verify = r.cfg.VerifyData
+		cfg.Logger = r.log
+		cfg.OnPublication = r.cfg.OnGroupPublication
+		gm, err := groupsync.Join(ctx, r.node, cfg)
+		if err != nil {
+			return fmt.Errorf("repo: join %s: %w", g.Group, err)
+		}
+		m = gm
 	}
 	key := groupKey(g.Group)
 	r.mu.Lock()
@@ -87,7 +112,7 @@ func (r *Repo) startGroup(ctx context.Context, g GroupSpec) error {
 	}
 	r.groups[key] = &group{spec: g, member: m}
 	r.mu.Unlock()
-	r.log.Info("joined sync group", "group", g.Group)
+	r.log.Info("joined sync group", "group", g.Group, "kind", g.Kind)
 	return nil
 }
 
@@ -128,7 +153,7 @@ func (r *Repo) rejoinGroups(ctx context.Context) error {
 		var rec groupRecord
 		if json.Unmarshal(v, &rec) == nil {
 			if g := keyName(rec.Group); len(g) > 0 {
-				specs = append(specs, GroupSpec{Group: g, MulticastPrefix: keyName(rec.MulticastPrefix), HistorySnapshot: rec.HistorySnapshot})
+				specs = append(specs, GroupSpec{Group: g, MulticastPrefix: keyName(rec.MulticastPrefix), HistorySnapshot: rec.HistorySnapshot, Kind: rec.Kind})
 			}
 		}
 		return true
@@ -137,6 +162,10 @@ func (r *Repo) rejoinGroups(ctx context.Context) error {
 		return err
 	}
 	for _, g := range specs {
+		if _, ok := r.cfg.Archivers[g.Kind]; g.Kind != "" && !ok {
+			r.log.Warn("no archiver for a joined group: not rejoined", "group", g.Group, "kind", g.Kind)
+			continue
+		}
 		if err := r.startGroup(ctx, g); err != nil {
 			return err
 		}

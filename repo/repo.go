@@ -188,6 +188,11 @@ func (r *Repo) goOwned(f func()) {
 // forwarder; with persist, it also records it so the next Start serves it
 // again.
 func (r *Repo) serve(ctx context.Context, prefix enc.Name, persist bool) error {
+	return r.serveRoute(ctx, prefix, persist, nil)
+}
+
+// serveRoute is serve with route options (nil: cost 0).
+func (r *Repo) serveRoute(ctx context.Context, prefix enc.Name, persist bool, opts *ndnx.RouteOptions) error {
 	key := prefix.TlvStr()
 	r.mu.Lock()
 	_, have := r.prefixes[key]
@@ -211,7 +216,7 @@ func (r *Repo) serve(ctx context.Context, prefix enc.Name, persist bool) error {
 	r.mu.Lock()
 	r.prefixes[key] = prefix.Clone()
 	r.mu.Unlock()
-	if err := r.node.Register(ctx, prefix, nil); err != nil {
+	if err := r.node.Register(ctx, prefix, opts); err != nil {
 		return fmt.Errorf("repo: register %s: %w", prefix, err)
 	}
 	r.log.Info("serving", "prefix", prefix)

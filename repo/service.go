@@ -97,6 +97,8 @@ type GroupRequest struct {
 	Group           string `json:"group"`
 	MulticastPrefix string `json:"multicast_prefix,omitempty"`
 	HistorySnapshot uint64 `json:"history_snapshot,omitempty"`
+	// Kind is GroupSpec.Kind ("" for ndnd SvsALO groups, "pubsub").
+	Kind string `json:"kind,omitempty"`
 }
 
 // Empty is an empty reply or request.
@@ -372,7 +374,7 @@ func (h *handlers) join(ctx context.Context, req GroupRequest) (Empty, error) {
 	if _, err := h.authorize(ctx, "join", n[0]); err != nil {
 		return Empty{}, err
 	}
-	return Empty{}, h.result("join", h.r.JoinGroup(ctx, GroupSpec{Group: n[0], MulticastPrefix: n[1], HistorySnapshot: req.HistorySnapshot}))
+	return Empty{}, h.result("join", h.r.JoinGroup(ctx, GroupSpec{Group: n[0], MulticastPrefix: n[1], HistorySnapshot: req.HistorySnapshot, Kind: req.Kind}))
 }
 
 func (h *handlers) leave(ctx context.Context, req GroupRequest) (Empty, error) {

@@ -78,4 +78,9 @@ type GroupSpec struct {
 	// HistorySnapshot, when positive, is the history snapshot threshold
 	// publishers use (ndnd repo's HistorySnapshotConfig); at least 10.
 	HistorySnapshot uint64
+	// Kind is the group's kind: "" for ndnd's SvsALO groups (the repo's
+	// own member, repo/groupsync), or a key of Config.Archivers, such as
+	// KindPubSub, whose archiver the repo runs for the group.
+	// MulticastPrefix and HistorySnapshot apply to "" only.
+	Kind string
 }

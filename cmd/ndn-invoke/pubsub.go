@@ -89,6 +89,7 @@ type psFlags struct {
 	group  string
 	linger time.Duration
 	count  int
+	replay bool
 }
 
 // newPubSubFlags returns the flag set of pub and sub, filling f.
@@ -101,6 +102,7 @@ func newPubSubFlags(cmd string, f *psFlags) *flag.FlagSet {
 	fs.StringVar(&f.group, "group", "", "sync group `GROUP` (default /<first component of TOPIC>/pubsub)")
 	fs.DurationVar(&f.linger, "linger", psLinger, "pub: wait at most this `long` for a subscriber to fetch the messages (0: do not wait)")
 	fs.IntVar(&f.count, "count", 0, "sub: exit after `N` messages (0: no limit)")
+	fs.BoolVar(&f.replay, "replay", false, "sub: also every earlier message still kept (by its publisher, or a repo that joined the group with --pubsub)")
 	fs.DurationVar(&f.o.timeout, "timeout", 0, "sub: exit after this `long` (0: run until Ctrl-C)")
 	return fs
 }
@@ -175,7 +177,7 @@ func cmdPubSub(cmd string, args []string, stdin io.Reader, out, stderr io.Writer
 		if cfg.Identity, err = sessionIdentity(cctx, s.node, id, "_sub"); err != nil {
 			return err
 		}
-		return runSub(ctx, cctx, cfg, topic, *count, o, out, stderr)
+		return runSub(ctx, cctx, cfg, topic, *count, f.replay, o, out, stderr)
 	}
 	// SVS tells incarnations apart by their start second (pubsub sets
 	// the boot time to time.Now().Unix() in New): a pub that started in
@@ -237,7 +239,7 @@ type subMessage struct {
 }
 
 // runSub subscribes and prints messages until ctx ends or count arrive.
-func runSub(ctx, cctx context.Context, cfg pubsub.Config, topic enc.Name, count int, o *rpcOptions,
+func runSub(ctx, cctx context.Context, cfg pubsub.Config, topic enc.Name, count int, replay bool, o *rpcOptions,
 	out, stderr io.Writer) error {
 	ps, err := startPubSub(cctx, cfg)
 	if err != nil {
@@ -245,7 +247,7 @@ func runSub(ctx, cctx context.Context, cfg pubsub.Config, topic enc.Name, count 
 	}
 	defer ps.Close()
 	ch := make(chan *pubsub.Message, 64)
-	if _, err := ps.Subscribe(pubsub.SubscribeConfig{Topic: topic, Chan: ch}); err != nil {
+	if _, err := ps.Subscribe(pubsub.SubscribeConfig{Topic: topic, Chan: ch, Replay: replay}); err != nil {
 		if errors.Is(err, pubsub.ErrBadTopic) {
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}

@@ -46,7 +46,9 @@ keychain signs; the repo's policy decides):
   list [PREFIX]               stored names under PREFIX (default: all)
   status JOB-ID               an insert job's state
   join GROUP [--multicast PREFIX] [--history N]
-                              store every publication of an SVS v3 sync group
+                              store every publication of an SVS v3 sync group (ndnd ALO)
+  join GROUP --pubsub         keep a pub-sub group's publications (ndn-invoke pub/sub)
+                              so subscribers that come later catch up from the repo
   leave GROUP                 stop storing a sync group
   stats                       packets, bytes, served prefixes, groups, jobs
 
@@ -152,6 +154,7 @@ func cmdRepo(args []string, out, stderr io.Writer) error {
 	isPrefix := fs.Bool("prefix", false, "delete: everything under NAME")
 	multicast := fs.String("multicast", "", "join: multicast `PREFIX` for sync Interests")
 	history := fs.Uint64("history", 0, "join: history snapshot threshold `N` (>= 10)")
+	pubsubGroup := fs.Bool("pubsub", false, "join: GROUP is a pub-sub group (ndn-invoke pub/sub): keep its publications for late subscribers")
 	fs.Usage = func() { fmt.Fprint(stderr, repoHelp); fs.PrintDefaults() }
 	if err := parseRange(fs, args[1:], n[0], n[1]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -276,7 +279,11 @@ func cmdRepo(args []string, out, stderr io.Writer) error {
 					return err
 				}
 			}
-			err = c.Join(cctx, repo.GroupSpec{Group: arg, MulticastPrefix: mp, HistorySnapshot: *history})
+			spec := repo.GroupSpec{Group: arg, MulticastPrefix: mp, HistorySnapshot: *history}
+			if *pubsubGroup {
+				spec.Kind = repo.KindPubSub
+			}
+			err = c.Join(cctx, spec)
 		}
 		if err != nil {
 			return fail(err)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	enc "github.com/named-data/ndnd/std/encoding"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
+	"github.com/ndn-invoke/ndn-invoke/pubsub"
 	"github.com/ndn-invoke/ndn-invoke/repo"
 	"github.com/ndn-invoke/ndn-invoke/repo/store"
 	"github.com/ndn-invoke/ndn-invoke/security"
@@ -101,7 +103,8 @@ func run(args []string) error {
 	}()
 	fwp := &fw
 
-	rcfg := repo.Config{Prefix: prefix, Policy: policy, VerifyData: c.VerifyData, MaxJobs: c.MaxJobs, Logger: logger}
+	rcfg := repo.Config{Prefix: prefix, Policy: policy, VerifyData: c.VerifyData, MaxJobs: c.MaxJobs, Logger: logger,
+		Archivers: map[string]repo.ArchiverFunc{repo.KindPubSub: pubsubArchiver(logger)}}
 	fronts, hookFor := frontEnds(c, logger)
 	// The hook needs the Repo, which needs the hook in its Config: set it
 	// after New, before Start starts any group member.
@@ -196,5 +199,24 @@ func superviseForwarder(ctx context.Context, fwp **ndnx.Forwarder) error {
 			return fmt.Errorf("restart embedded forwarder: %w", err)
 		}
 		fw, *fwp = next, next // the caller's deferred Stop must see the current process
+	}
+}
+
+// pubsubArchiver keeps the publications of the pub-sub groups the repo
+// joins (ndn-invoke repo join --pubsub GROUP), so late subscribers catch
+// up from the repo.
+func pubsubArchiver(logger *slog.Logger) repo.ArchiverFunc {
+	return func(ctx context.Context, node *ndnx.Node, group enc.Name, sink repo.ArchiveSink) (io.Closer, error) {
+		c := pubsub.DefaultConfig()
+		c.Group, c.Node, c.Logger = group, node, logger
+		a, err := pubsub.NewArchiver(c, sink)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Start(ctx); err != nil {
+			_ = a.Close()
+			return nil, err
+		}
+		return a, nil
 	}
 }
