@@ -2,15 +2,21 @@
 // and prints a table of calls/s, latency and CPU per call (see package
 // bench), then, unless --streams=false, a table of server streaming:
 // items/s, MB/s, time to first item, CPU per item and a slow consumer
-// (bench.RunStreams). It needs an ndnd binary: `make build` in the
-// repository root makes bin/ndnd, or set NDND_BIN.
+// (bench.RunStreams); then, unless --pubsub=false, pub-sub against NATS
+// core (bench.RunPubSub: delivered msgs/s per subscriber, publish-to-
+// delivery latency and CPU per message, 1 and 3 subscribers, at a steady
+// rate and flat out), and unless --membership=false, svs membership
+// convergence and failure detection for 10 members (bench.RunMembership).
+// It needs an ndnd binary: `make build` in the repository root makes
+// bin/ndnd, or set NDND_BIN.
 //
-// The JSON file holds the unary report's fields and, under "streams", the
-// streaming report.
+// The JSON file holds the unary report's fields and, under "streams",
+// "pubsub" and "membership", the other reports.
 //
 //	cd bench && go run ./cmd/compare --out results.json
 //	go run ./cmd/compare --systems ndn-session --conc 32 --payloads 100 --streams=false --cpuprofile cpu.out
 //	go run ./cmd/compare --unary=false --stream-systems ndn-signed --cpuprofile cpu.out
+//	go run ./cmd/compare --unary=false --streams=false --out pubsub.json   # pub-sub and membership only
 package main
 
 import (
@@ -57,6 +63,22 @@ func run() error {
 	streamConc := flag.String("stream-conc", joinInts(sd.Streams), "comma-separated numbers of concurrent streams")
 	flag.IntVar(&sd.MaxItems, "stream-items", sd.MaxItems, "items per measured streaming case, over all its streams, at most")
 	flag.DurationVar(&sd.Duration, "stream-duration", sd.Duration, "measured phase per streaming case (also bounded by --stream-items)")
+	pd := bench.DefaultPubSubConfig()
+	pubsubOn := flag.Bool("pubsub", true, "measure pub-sub against NATS core")
+	pubsubSystems := flag.String("pubsub-systems", joinSystems(pd.Systems), "comma-separated pub-sub systems")
+	pubsubSubs := flag.String("pubsub-subs", joinInts(pd.Subscribers), "comma-separated numbers of subscribers")
+	flag.IntVar(&pd.Payload, "pubsub-payload", pd.Payload, "pub-sub message size in bytes")
+	flag.IntVar(&pd.Rate, "pubsub-rate", pd.Rate, "steady pub-sub rate in messages/s")
+	flag.DurationVar(&pd.SteadyDuration, "pubsub-steady", pd.SteadyDuration, "how long a steady pub-sub case publishes")
+	flag.IntVar(&pd.MaxMessages, "pubsub-messages", pd.MaxMessages, "messages per pub-sub case, at most")
+	flag.DurationVar(&pd.FlatDuration, "pubsub-flat", pd.FlatDuration, "how long a flat-out pub-sub case publishes, at most")
+	md := bench.DefaultMembershipConfig()
+	membership := flag.Bool("membership", true, "measure svs membership convergence and failure detection")
+	flag.IntVar(&md.Members, "members", md.Members, "group size for --membership")
+	flag.IntVar(&md.Rounds, "member-rounds", md.Rounds, "rounds of --membership")
+	flag.DurationVar(&md.HeartbeatPeriod, "heartbeat", md.HeartbeatPeriod, "svs HeartbeatPeriod for --membership")
+	flag.DurationVar(&md.SuspectAfter, "suspect-after", md.SuspectAfter, "svs SuspectAfter for --membership")
+	flag.DurationVar(&md.FailedAfter, "failed-after", md.FailedAfter, "svs FailedAfter for --membership")
 	flag.Parse()
 
 	var err error
@@ -99,6 +121,29 @@ func run() error {
 			r.System, r.Consumed, r.Produced, r.PeakLead)
 	}
 	if err := sd.Validate(); err != nil {
+		return err
+	}
+	pd.NdndBinary, pd.Logger, pd.Warmup = d.NdndBinary, d.Logger, d.Warmup
+	if pd.Subscribers, err = parseInts(*pubsubSubs); err != nil {
+		return fmt.Errorf("--pubsub-subs: %w", err)
+	}
+	pd.Systems = nil
+	for _, s := range strings.Split(*pubsubSystems, ",") {
+		pd.Systems = append(pd.Systems, bench.System(strings.TrimSpace(s)))
+	}
+	pd.Progress = func(r bench.PubSubResult) {
+		fmt.Fprintf(os.Stderr, "  %-11s %-8s subs=%d %8.0f msgs/s/sub  p50 %7.0fµs  (%d published, %d lost)\n",
+			r.System, r.Mode, r.Subscribers, r.MsgsPerSPerSub, r.P50us, r.Published, r.Lost)
+	}
+	if err := pd.Validate(); err != nil {
+		return err
+	}
+	md.NdndBinary, md.Logger = d.NdndBinary, d.Logger
+	md.Progress = func(r bench.MembershipRound) {
+		fmt.Fprintf(os.Stderr, "  membership round %d: converge %.0fms, suspect %.0fms, failed %.0fms\n",
+			r.Round, r.ConvergeMs, r.SuspectMs, r.FailedMs)
+	}
+	if err := md.Validate(); err != nil {
 		return err
 	}
 
@@ -144,8 +189,30 @@ func run() error {
 			}
 		}
 	}
-	if *out != "" && (rep != nil || srep != nil) {
-		if werr := writeJSON(*out, rep, srep); werr != nil {
+	var prep *bench.PubSubReport
+	if *pubsubOn && err == nil {
+		prep, err = bench.RunPubSub(ctx, pd)
+		if prep != nil {
+			fmt.Printf("\npub-sub, 1 publisher, %d B messages: steady %d msgs/s for %.1fs, flat-out %d messages or %.1fs; each case after a %.1fs warm-up;\n"+
+				"latency from Publish to the subscriber's handler; CPU per delivery; NATS %s (embedded, loopback TCP), ndn batch window %.0fms\n\n",
+				prep.Payload, prep.Rate, prep.SteadyS, prep.MaxMessages, prep.FlatS, prep.WarmupS, prep.NATSVersion, prep.NDNBatchWindowS*1000)
+			if werr := prep.WriteTable(os.Stdout); werr != nil {
+				return werr
+			}
+		}
+	}
+	var mrep *bench.MembershipReport
+	if *membership && err == nil {
+		mrep, err = bench.RunMembership(ctx, md)
+		if mrep != nil {
+			fmt.Println()
+			if werr := mrep.WriteTable(os.Stdout); werr != nil {
+				return werr
+			}
+		}
+	}
+	if *out != "" && (rep != nil || srep != nil || prep != nil || mrep != nil) {
+		if werr := writeJSON(*out, rep, srep, prep, mrep); werr != nil {
 			return werr
 		}
 		fmt.Fprintln(os.Stderr, "results written to", *out)
@@ -156,13 +223,15 @@ func run() error {
 	return err
 }
 
-// writeJSON writes the unary report's fields with the streaming report
-// under "streams" (either may be nil).
-func writeJSON(path string, rep *bench.Report, srep *bench.StreamReport) error {
+// writeJSON writes the unary report's fields with the other reports under
+// "streams", "pubsub" and "membership" (any may be nil).
+func writeJSON(path string, rep *bench.Report, srep *bench.StreamReport, prep *bench.PubSubReport, mrep *bench.MembershipReport) error {
 	b, err := json.MarshalIndent(struct {
 		*bench.Report
-		Streams *bench.StreamReport `json:"streams,omitempty"`
-	}{rep, srep}, "", "  ")
+		Streams    *bench.StreamReport     `json:"streams,omitempty"`
+		PubSub     *bench.PubSubReport     `json:"pubsub,omitempty"`
+		Membership *bench.MembershipReport `json:"membership,omitempty"`
+	}{rep, srep, prep, mrep}, "", "  ")
 	if err != nil {
 		return err
 	}
