@@ -89,8 +89,11 @@ type Config struct {
 	// Check validates Sync Data (see CheckFunc).
 	Check CheckFunc
 	// Validators is the number of validator goroutines (default 2) and
-	// Queue the Sync Data waiting for them (default 64; past it they are
-	// dropped, counted in Stats.Dropped).
+	// Queue the Sync Data waiting for them (default 64). Past it, only
+	// each sender's latest Sync Data is kept (it carries that sender's
+	// whole state vector, so older ones add nothing), for at most
+	// MaxEntries senders; the ones replaced or beyond are dropped, counted
+	// in Stats.Dropped.
 	Validators, Queue int
 	// Logger receives warnings. Default slog.Default().
 	Logger *slog.Logger
@@ -114,6 +117,12 @@ type Sync struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	queue  chan validateJob
+
+	// overflow holds, when queue is full, each sender's latest Sync Data
+	// (by its name without the version); kick wakes a validator for it.
+	overflowMu sync.Mutex
+	overflow   map[string]validateJob
+	kick       chan struct{}
 
 	// gate keeps SvSync callbacks out once stopped is set (see validate).
 	gate    sync.RWMutex
@@ -146,7 +155,8 @@ func New(cfg Config) (s *Sync, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s = &Sync{cfg: cfg, log: cfg.Logger, queue: make(chan validateJob, cfg.Queue), loopDone: make(chan struct{})}
+	s = &Sync{cfg: cfg, log: cfg.Logger, queue: make(chan validateJob, cfg.Queue), loopDone: make(chan struct{}),
+		overflow: map[string]validateJob{}, kick: make(chan struct{}, 1)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if r := recover(); r != nil {
@@ -274,15 +284,54 @@ func (c *syncClient) Validate(d ndn.Data, sigCov enc.Wire, cb func(bool, error))
 }
 
 // ValidateExt queues the Sync Data for a validator. It runs on ndnd's
-// engine goroutine (inside SvSync's Interest handler): it never blocks,
-// and drops the packet when the queue is full (SVS repeats its state;
-// Sync Interests are loss tolerant).
+// engine goroutine (inside SvSync's Interest handler) and never blocks.
+// When the queue is full it keeps the sender's latest Sync Data aside
+// instead of dropping it: dropping the last ones of a burst would leave
+// the state they announce unknown until SVS's next periodic Sync
+// Interest (SyncPeriod, 30 s by default).
 func (c *syncClient) ValidateExt(a ndn.ValidateExtArgs) {
+	j := validateJob{data: a.Data, sigCov: a.SigCovered, callback: a.Callback}
 	select {
-	case c.s.queue <- validateJob{data: a.Data, sigCov: a.SigCovered, callback: a.Callback}:
+	case c.s.queue <- j:
+		return
 	default:
-		c.s.dropped.Add(1)
 	}
+	c.s.setAside(j)
+}
+
+// setAside keeps j as its sender's latest Sync Data and wakes a validator.
+func (s *Sync) setAside(j validateJob) {
+	name := j.data.Name()
+	if len(name) == 0 {
+		s.dropped.Add(1)
+		return
+	}
+	key := name[:len(name)-1].TlvStr() // <member>/<group>/32=svs without v=<µs>
+	s.overflowMu.Lock()
+	_, replaced := s.overflow[key]
+	kept := replaced || len(s.overflow) < MaxEntries
+	if kept {
+		s.overflow[key] = j
+	}
+	s.overflowMu.Unlock()
+	if replaced || !kept {
+		s.dropped.Add(1)
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// takeAside returns a Sync Data set aside, if any.
+func (s *Sync) takeAside() (validateJob, bool) {
+	s.overflowMu.Lock()
+	defer s.overflowMu.Unlock()
+	for k, j := range s.overflow {
+		delete(s.overflow, k)
+		return j, true
+	}
+	return validateJob{}, false
 }
 
 // guardEngine is the ndn.Engine SvSync sees.
@@ -368,6 +417,16 @@ func (s *Sync) validateLoop() {
 		case <-s.base.Done():
 			return
 		case j := <-s.queue:
+			s.validate(j)
+		case <-s.kick:
+		}
+		// Then what was set aside while the queue was full, after the
+		// queue (set-aside Sync Data are the newer ones).
+		for len(s.queue) == 0 && s.base.Err() == nil {
+			j, ok := s.takeAside()
+			if !ok {
+				break
+			}
 			s.validate(j)
 		}
 	}
