@@ -1,6 +1,8 @@
 package pubsub
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -113,4 +115,19 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+// SessionIdentity issues <id>/<label>/<8 hex digits>, certified by id's
+// key for a week, to use as Config.Identity. Members ignore publications
+// under their own name, so a process that should receive what the same
+// user publishes from elsewhere (a `sub` beside a `pub`, a chat window
+// beside another) joins under a session identity of that user. The
+// PubSub serves the session's certificate; id's is served by the node.
+func SessionIdentity(id *security.Identity, label string) (*security.Identity, error) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	name := make(enc.Name, 0, len(id.Name())+2)
+	name = append(name, id.Name()...)
+	name = append(name, enc.NewGenericComponent(label), enc.NewGenericComponent(hex.EncodeToString(b)))
+	return id.Issue(name, 7*24*time.Hour)
 }

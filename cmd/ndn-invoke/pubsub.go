@@ -6,8 +6,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,9 +17,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
-	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/pubsub"
-	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
 const pubsubHelp = `Usage: ndn-invoke pub TOPIC MSG|- [flags]
@@ -174,7 +170,7 @@ func cmdPubSub(cmd string, args []string, stdin io.Reader, out, stderr io.Writer
 	cfg := pubsub.DefaultConfig()
 	cfg.Group, cfg.Node, cfg.Logger = group, s.node, slog.New(slog.DiscardHandler)
 	if cmd == "sub" {
-		if cfg.Identity, err = sessionIdentity(cctx, s.node, id, "_sub"); err != nil {
+		if cfg.Identity, err = pubsub.SessionIdentity(id, "_sub"); err != nil {
 			return err
 		}
 		return runSub(ctx, cctx, cfg, topic, *count, f.replay, o, out, stderr)
@@ -187,31 +183,6 @@ func cmdPubSub(cmd string, args []string, stdin io.Reader, out, stderr io.Writer
 		return err
 	}
 	return runPub(ctx, cctx, cfg, topic, fs.Arg(1), stdin, *linger, o.json, out, stderr)
-}
-
-// sessionIdentity issues a fresh identity <id>/<label>/<random> certified
-// by id's key, and serves its certificate on node (whose own identity's
-// certificate, the next link of the chain, node serves already). Members
-// of a group ignore their own publications, so a subscriber joins under a
-// name of its own to receive what the same user publishes elsewhere.
-func sessionIdentity(ctx context.Context, node *ndnx.Node, id *security.Identity, label string) (*security.Identity, error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	name := make(enc.Name, 0, len(id.Name())+2)
-	name = append(name, id.Name()...)
-	name = append(name, enc.NewGenericComponent(label), enc.NewGenericComponent(hex.EncodeToString(b)))
-	sid, err := id.Issue(name, 7*24*time.Hour)
-	if err != nil {
-		return nil, err
-	}
-	wire := sid.CertWire()
-	if err := node.Handle(sid.KeyName(), func(_ context.Context, in *ndnx.Incoming) { _ = in.Reply(enc.Wire{wire}) }); err != nil {
-		return nil, err
-	}
-	if err := node.Register(ctx, sid.KeyName(), nil); err != nil {
-		return nil, err
-	}
-	return sid, nil
 }
 
 // startPubSub creates and starts the group member.

@@ -2,8 +2,6 @@ package chat
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/pubsub"
-	"github.com/ndn-invoke/ndn-invoke/security"
 )
 
 // Errors returned by the package. Callers test them with errors.Is.
@@ -155,7 +152,7 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	sid, err := sessionIdentity(ctx, cfg.Node, cfg.Node.Identity())
+	sid, err := pubsub.SessionIdentity(cfg.Node.Identity(), "_chat")
 	if err != nil {
 		return nil, err
 	}
@@ -179,28 +176,6 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	return r, nil
-}
-
-// sessionIdentity issues <id>/_chat/<random>, certified by id's key, and
-// serves its certificate on node (which serves id's own already).
-func sessionIdentity(ctx context.Context, node *ndnx.Node, id *security.Identity) (*security.Identity, error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	name := make(enc.Name, 0, len(id.Name())+2)
-	name = append(name, id.Name()...)
-	name = append(name, enc.NewGenericComponent("_chat"), enc.NewGenericComponent(hex.EncodeToString(b)))
-	sid, err := id.Issue(name, 7*24*time.Hour)
-	if err != nil {
-		return nil, err
-	}
-	wire := sid.CertWire()
-	if err := node.Handle(sid.KeyName(), func(_ context.Context, in *ndnx.Incoming) { _ = in.Reply(enc.Wire{wire}) }); err != nil {
-		return nil, err
-	}
-	if err := node.Register(ctx, sid.KeyName(), nil); err != nil {
-		return nil, err
-	}
-	return sid, nil
 }
 
 // deliver runs on the subscription's delivery goroutine: it decodes a
