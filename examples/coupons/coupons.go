@@ -21,6 +21,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	ndnx "github.com/ndn-invoke/ndn-invoke/ndn"
 	"github.com/ndn-invoke/ndn-invoke/pubsub"
@@ -391,7 +392,7 @@ func (s *Service) Grants() ([]Grant, error) {
 			return nil
 		})
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return nil, ErrClosed
 	}
 	return out, err

@@ -90,7 +90,7 @@ func example(ctx context.Context) error {
 		return nil
 	}
 
-	svc, stop, err := startShop()
+	_, stop, err := startShop()
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func example(ctx context.Context) error {
 	reg.Close()
 	web.Close()
 
-	svc, stop, err = startShop()
+	svc, stop, err := startShop()
 	if err != nil {
 		return err
 	}

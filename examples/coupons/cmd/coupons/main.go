@@ -32,7 +32,7 @@ import (
 const usage = `usage:
   coupons --init
   coupons [flags] serve
-  coupons [flags] register USER...`
+  coupons [flags] register USER [USER ...]`
 
 func main() {
 	if err := run(); err != nil {
