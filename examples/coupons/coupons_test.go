@@ -176,6 +176,8 @@ func TestCouponsWhileDown(t *testing.T) {
 	defer reg2.Close()
 	require.NoError(t, reg2.Register(ctx, "user7"))
 	assert.Equal(t, append(want, "user7"), waitGrants(t, svc, 7))
+	// The grant is stored before it is counted.
+	require.NoError(t, waitFor(ctxT(t, 10*time.Second), "1 grant counted", func() bool { return svc.Stats().Granted == 1 }))
 	assert.Equal(t, coupons.ServiceStats{Granted: 1}, svc.Stats())
 }
 
