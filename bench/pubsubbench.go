@@ -881,8 +881,9 @@ func (s *ndnPSSide) open(ctx context.Context, caseNo, subs int, deliver func(int
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.Subscribe(pubsub.SubscribeConfig{Topic: topic, Handler: func(_ context.Context, m *pubsub.Message) {
+		if _, err := p.Subscribe(pubsub.SubscribeConfig{Topic: topic, Handler: func(_ context.Context, m *pubsub.Message) error {
 			deliver(k, m.Payload)
+			return nil
 		}}); err != nil {
 			return nil, err
 		}

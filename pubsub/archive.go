@@ -148,7 +148,7 @@ func (a *Archiver) start(ctx context.Context) error {
 		}
 	}
 	// Every topic; PubSub.Close closes the subscription.
-	if _, err := a.p.subscribe(SubscribeConfig{Handler: func(context.Context, *Message) {}}, enc.Name{}, a); err != nil {
+	if _, err := a.p.subscribe(SubscribeConfig{Handler: func(context.Context, *Message) error { return nil }}, enc.Name{}, a); err != nil {
 		return err
 	}
 	a.p.goOwned(a.saveLoop)

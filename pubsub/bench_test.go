@@ -26,11 +26,12 @@ func BenchmarkPubSub(b *testing.B) {
 			delivered := 0
 			for i := range n {
 				s := member(b, group, fmt.Sprintf("s%d", i), nil)
-				_, err := s.Subscribe(pubsub.SubscribeConfig{Topic: group, Handler: func(_ context.Context, m *pubsub.Message) {
+				_, err := s.Subscribe(pubsub.SubscribeConfig{Topic: group, Handler: func(_ context.Context, m *pubsub.Message) error {
 					mu.Lock()
 					lat = append(lat, time.Since(m.Published))
 					delivered++
 					mu.Unlock()
+					return nil
 				}})
 				require.NoError(b, err)
 			}

@@ -13,7 +13,7 @@
 //	err = chat.Publish(ctx, []byte("hello")) // queued, batched, signed, announced
 //	err = chat.Flush(ctx)                    // linger until a subscriber fetched it
 //	sub, err := ps.Subscribe(pubsub.SubscribeConfig{Topic: prefix,
-//		Handler: func(ctx context.Context, m *pubsub.Message) { ... }})
+//		Handler: func(ctx context.Context, m *pubsub.Message) error { ...; return nil }})
 //	defer ps.Close()
 //
 // # Callbacks and goroutines
@@ -73,7 +73,10 @@
 // resumes after it: a restart neither loses nor repeats (a crash between
 // the handler's return and the commit repeats that one message). Messages
 // of a publisher's earlier incarnation are fetchable only while it still
-// runs; a restarted publisher answers them Gone.
+// runs; a restarted publisher answers them Gone. A handler that returns an
+// error refuses its message: it comes again after a backoff, before the
+// messages after it, up to MaxRedeliveries times (then Stats.Abandoned),
+// and the checkpoint does not move past it meanwhile.
 //
 // # A publisher that exits at once
 //

@@ -51,10 +51,11 @@ type collector struct {
 	msgs []*pubsub.Message
 }
 
-func (c *collector) handle(_ context.Context, m *pubsub.Message) {
+func (c *collector) handle(_ context.Context, m *pubsub.Message) error {
 	c.mu.Lock()
 	c.msgs = append(c.msgs, m)
 	c.mu.Unlock()
+	return nil
 }
 
 func (c *collector) payloads() []string {

@@ -71,8 +71,10 @@ type Stats struct {
 	// failed verification, the policy or decoding; Missed publications
 	// skipped (Gone, or given up).
 	Fetched, FetchErrors, Rejected, Missed uint64
-	// Delivered counts messages handed to subscribers.
-	Delivered uint64
+	// Delivered counts messages handed to subscribers; Redelivered the
+	// times a refused message was handed over again; Abandoned the
+	// messages given up after MaxRedeliveries refusals.
+	Delivered, Redelivered, Abandoned uint64
 	// SyncAccepted, SyncRejected and SyncDropped count Sync Data.
 	SyncAccepted, SyncRejected, SyncDropped uint64
 }

@@ -2,9 +2,12 @@ package pubsub_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,4 +204,50 @@ func TestFlushLingers(t *testing.T) {
 	require.NoError(t, tl.Publish(ctx, []byte("x")))
 	short := ctxT(t, 300*time.Millisecond)
 	assert.ErrorIs(t, tl.Flush(short), short.Err())
+}
+
+// A handler that refuses a message gets it again, in order, before the
+// messages after it; after MaxRedeliveries refusals it is given up, and
+// the ExactlyOnce checkpoint moves past it only then.
+func TestHandlerRefusal(t *testing.T) {
+	group := ndntest.Prefix(t)
+	cp, err := pubsub.OpenCheckpoint(filepath.Join(t.TempDir(), "cp.db"))
+	require.NoError(t, err)
+	defer cp.Close()
+	sub := member(t, group, "sub", nil)
+	var mu sync.Mutex
+	var seen []string
+	refusals := map[string]int{"1": 2, "3": 100} // "1" twice; "3" always
+	s, err := sub.Subscribe(pubsub.SubscribeConfig{Topic: group, Mode: pubsub.ExactlyOnce, Checkpoint: cp, Durable: "d",
+		MaxRedeliveries: 2, Handler: func(_ context.Context, m *pubsub.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			p := string(m.Payload)
+			seen = append(seen, p)
+			if refusals[p] > 0 {
+				refusals[p]--
+				return errors.New("not now")
+			}
+			return nil
+		}})
+	require.NoError(t, err)
+	defer s.Close()
+	pub := member(t, group, "pub", nil)
+	tp, err := pub.Advertise(join(group, "t"))
+	require.NoError(t, err)
+	ctx := ctxT(t, 20*time.Second)
+	for i := range 5 {
+		require.NoError(t, tp.Publish(ctx, []byte(fmt.Sprint(i))))
+	}
+	waitFor(t, 15*time.Second, "all handled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == 9
+	})
+	mu.Lock()
+	assert.Equal(t, []string{"0", "1", "1", "1", "2", "3", "3", "3", "4"}, seen)
+	mu.Unlock()
+	st := sub.Stats()
+	assert.Equal(t, uint64(4), st.Redelivered)
+	assert.Equal(t, uint64(1), st.Abandoned)
 }

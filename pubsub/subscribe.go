@@ -55,7 +55,13 @@ type Message struct {
 // goroutine, one call at a time, in each (publisher, topic)'s order; it
 // may block (fetching pauses when 256 messages wait) and may Publish, but
 // must not Close the subscription or the PubSub. ctx ends at Close.
-type HandlerFunc func(ctx context.Context, m *Message)
+//
+// An error refuses the message (AtLeastOnce and ExactlyOnce): it is
+// handed over again after a backoff (100ms doubling to 5s), up to
+// SubscribeConfig.MaxRedeliveries times, holding back the messages after
+// it; then it is given up (Stats.Abandoned) and, with ExactlyOnce, the
+// checkpoint moves past it. With LatestOnly the error is ignored.
+type HandlerFunc func(ctx context.Context, m *Message) error
 
 // SubscribeConfig configures a Subscription.
 type SubscribeConfig struct {
@@ -70,6 +76,9 @@ type SubscribeConfig struct {
 	// Checkpoint and Durable are required with ExactlyOnce.
 	Checkpoint *Checkpoint
 	Durable    string
+	// MaxRedeliveries bounds how often a message the Handler refused is
+	// handed over again (see HandlerFunc). Default 5; negative: never.
+	MaxRedeliveries int
 	// Replay starts every stream at its first publication still kept (by
 	// its publisher or by an Archiver serving it), also for publishers
 	// that booted before the subscription: a subscriber that arrives late
@@ -410,7 +419,9 @@ func (s *Subscription) deliverLoop() {
 			return
 		case d := <-s.q:
 			if s.cfg.Handler != nil {
-				s.cfg.Handler(s.ctx, d.m)
+				if !s.handle(d.m) {
+					return // closed while redelivering
+				}
 			} else {
 				select {
 				case s.cfg.Chan <- d.m:
@@ -427,6 +438,44 @@ func (s *Subscription) deliverLoop() {
 		}
 	}
 }
+
+// handle calls the Handler with m, again after a backoff while it refuses
+// m (within MaxRedeliveries). It returns false when the subscription
+// closed meanwhile (m must not be committed).
+func (s *Subscription) handle(m *Message) bool {
+	limit := s.cfg.MaxRedeliveries
+	if limit == 0 {
+		limit = defaultMaxRedeliveries
+	}
+	delay := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := s.cfg.Handler(s.ctx, m)
+		if err == nil || s.cfg.Mode == LatestOnly {
+			return true
+		}
+		if s.ctx.Err() != nil {
+			return false
+		}
+		if attempt >= limit {
+			s.p.log.Warn("handler refused a message: given up", "topic", m.Topic.String(), "publisher", m.Publisher.String(),
+				"seq", m.Seq, "index", m.Index, "attempts", attempt+1, "err", err)
+			s.p.count(func(x *Stats) { x.Abandoned++ })
+			return true
+		}
+		s.p.count(func(x *Stats) { x.Redelivered++ })
+		t := time.NewTimer(delay)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// defaultMaxRedeliveries is SubscribeConfig.MaxRedeliveries's default.
+const defaultMaxRedeliveries = 5
 
 // isNetworkError reports whether err comes from the network rather than
 // the packet.

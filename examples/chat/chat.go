@@ -180,16 +180,17 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 
 // deliver runs on the subscription's delivery goroutine: it decodes a
 // message and hands it to the reader, dropping what is not a chat message.
-func (r *Room) deliver(ctx context.Context, m *pubsub.Message) {
+func (r *Room) deliver(ctx context.Context, m *pubsub.Message) error {
 	nick, text, err := Decode(m.Payload)
 	if err != nil {
 		r.cfg.Logger.Debug("not a chat message", "from", m.Publisher.String(), "err", err)
-		return
+		return nil // skipped, not retried
 	}
 	select {
 	case r.msgs <- Message{Nick: nick, From: m.Publisher, Text: text, Time: m.Published}:
 	case <-ctx.Done():
 	}
+	return nil
 }
 
 // Name is the participant's session identity, the From of its messages.

@@ -334,12 +334,12 @@ func StartService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 }
 
 // handle grants a coupon for one registration.
-func (s *Service) handle(_ context.Context, m *pubsub.Message) {
+func (s *Service) handle(_ context.Context, m *pubsub.Message) error {
 	user, err := DecodeEvent(m.Payload)
 	if err != nil {
 		s.rejected.Add(1)
 		s.log.Warn("not a registration", "publisher", m.Publisher, "seq", m.Seq, "err", err)
-		return
+		return nil // skipped: retrying cannot help
 	}
 	g := Grant{User: user, Code: CouponCode(user), Time: time.Now()}
 	fresh := false
@@ -366,8 +366,10 @@ func (s *Service) handle(_ context.Context, m *pubsub.Message) {
 	})
 	switch {
 	case err != nil:
-		// pubsub commits the position anyway; the log says who missed out.
+		// Refused: pubsub hands the registration over again (and does not
+		// move the checkpoint past it meanwhile).
 		s.log.Error("store grant", "user", user, "err", err)
+		return err
 	case !fresh:
 		s.repeats.Add(1)
 	default:
@@ -376,6 +378,7 @@ func (s *Service) handle(_ context.Context, m *pubsub.Message) {
 			s.cfg.OnGrant(g)
 		}
 	}
+	return nil
 }
 
 // Grants returns every coupon granted with this Service's Dir, in the
