@@ -8,11 +8,6 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/ndn"
-	mgmt "github.com/named-data/ndnd/std/ndn/mgmt_2022"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
-	sig "github.com/named-data/ndnd/std/security/signer"
-	"github.com/named-data/ndnd/std/types/optional"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -118,35 +113,6 @@ func (s *memSink) SaveState(_ context.Context, b []byte) error {
 	return nil
 }
 
-// noContentStore turns off the forwarder's Content Store serving until
-// the test ends, so that what a late subscriber receives provably comes
-// from the archive (the forwarder would otherwise answer from the
-// packets it cached while the archiver fetched them). The setting is the
-// forwarder's: no test of this package runs in parallel.
-func noContentStore(t *testing.T) {
-	t.Helper()
-	node := ndntest.Connect(t, ndnx.Config{Logger: quiet})
-	set := func(serve bool) error {
-		var flags uint64
-		if serve {
-			flags = mgmt.CsEnableServe
-		}
-		m := mgmt.NewConfig(true, sig.NewSha256Signer(), spec.Spec{})
-		i, err := m.MakeCmd("cs", "config", &mgmt.ControlArgs{Flags: optional.Some(flags), Mask: optional.Some(mgmt.CsEnableServe)},
-			&ndn.InterestConfig{Lifetime: optional.Some(2 * time.Second), MustBeFresh: true,
-				Nonce: optional.Some(uint32(time.Now().UnixNano()))})
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_, err = node.Express(ctx, i)
-		return err
-	}
-	require.NoError(t, set(false))
-	t.Cleanup(func() { require.NoError(t, set(true)) })
-}
-
 // startArchiver starts an Archiver of group on a fresh node serving a.
 func startArchiver(t *testing.T, group enc.Name, a *memArchive) (*pubsub.Archiver, *ndnx.Node) {
 	t.Helper()
@@ -225,7 +191,7 @@ func TestArchiveLateSubscriber(t *testing.T) {
 	mem := newMemArchive()
 	ar, _ := startArchiver(t, group, mem)
 	want := publishAndLeave(t, group, topic, ar, 20)
-	noContentStore(t)
+	ndntest.NoContentStore(t)
 	lateSubscriber(t, group, topic, want)
 	assert.Positive(t, mem.served(), "Interests the archive answered")
 	st := ar.Stats()
@@ -249,7 +215,7 @@ func TestArchiveRestart(t *testing.T) {
 
 	ar2, _ := startArchiver(t, group, mem)
 	require.Len(t, ar2.Streams(), 1, "state loaded")
-	noContentStore(t)
+	ndntest.NoContentStore(t)
 	lateSubscriber(t, group, topic, want)
 	assert.Positive(t, mem.served(), "Interests the archive answered")
 	assert.Positive(t, ar2.Stats().Announced)

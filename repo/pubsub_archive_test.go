@@ -10,11 +10,6 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/ndn"
-	mgmt "github.com/named-data/ndnd/std/ndn/mgmt_2022"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
-	sig "github.com/named-data/ndnd/std/security/signer"
-	"github.com/named-data/ndnd/std/types/optional"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -71,33 +66,6 @@ func psMember(t *testing.T, group enc.Name, label string) (*pubsub.PubSub, *ndnx
 	require.NoError(t, p.Start(ctxT(t, 10*time.Second)))
 	t.Cleanup(func() { p.Close() })
 	return p, node
-}
-
-// noContentStore turns off the forwarder's Content Store serving until
-// the test ends, so that what a late subscriber receives provably comes
-// from the repo. No test of this package runs in parallel.
-func noContentStore(t *testing.T) {
-	t.Helper()
-	node := ndntest.Connect(t, ndnx.Config{Logger: quiet})
-	set := func(serve bool) error {
-		var flags uint64
-		if serve {
-			flags = mgmt.CsEnableServe
-		}
-		m := mgmt.NewConfig(true, sig.NewSha256Signer(), spec.Spec{})
-		i, err := m.MakeCmd("cs", "config", &mgmt.ControlArgs{Flags: optional.Some(flags), Mask: optional.Some(mgmt.CsEnableServe)},
-			&ndn.InterestConfig{Lifetime: optional.Some(2 * time.Second), MustBeFresh: true,
-				Nonce: optional.Some(uint32(time.Now().UnixNano()))})
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_, err = node.Express(ctx, i)
-		return err
-	}
-	require.NoError(t, set(false))
-	t.Cleanup(func() { require.NoError(t, set(true)) })
 }
 
 // replay subscribes a new member to topic with Replay and returns the
@@ -159,7 +127,7 @@ func TestPubSubArchive(t *testing.T) {
 	}
 	require.NoError(t, pub.Close())
 	require.NoError(t, pubNode.Close())
-	noContentStore(t)
+	ndntest.NoContentStore(t)
 
 	assert.Equal(t, want, replay(t, group, topic, 20))
 

@@ -8,11 +8,6 @@ import (
 	"time"
 
 	enc "github.com/named-data/ndnd/std/encoding"
-	"github.com/named-data/ndnd/std/ndn"
-	mgmt "github.com/named-data/ndnd/std/ndn/mgmt_2022"
-	spec "github.com/named-data/ndnd/std/ndn/spec_2022"
-	sig "github.com/named-data/ndnd/std/security/signer"
-	"github.com/named-data/ndnd/std/types/optional"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,33 +22,6 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// noContentStore turns off the forwarder's Content Store serving until
-// the test ends, so that what a restarted service receives provably comes
-// from the repo. No test of this package runs in parallel.
-func noContentStore(t *testing.T) {
-	t.Helper()
-	node := ndntest.Connect(t, ndnx.Config{Logger: quiet})
-	set := func(serve bool) error {
-		var flags uint64
-		if serve {
-			flags = mgmt.CsEnableServe
-		}
-		m := mgmt.NewConfig(true, sig.NewSha256Signer(), spec.Spec{})
-		i, err := m.MakeCmd("cs", "config", &mgmt.ControlArgs{Flags: optional.Some(flags), Mask: optional.Some(mgmt.CsEnableServe)},
-			&ndn.InterestConfig{Lifetime: optional.Some(2 * time.Second), MustBeFresh: true,
-				Nonce: optional.Some(uint32(time.Now().UnixNano()))})
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_, err = node.Express(ctx, i)
-		return err
-	}
-	require.NoError(t, set(false))
-	t.Cleanup(func() { require.NoError(t, set(true)) })
 }
 
 // fixture is a repo archiving a fresh group, a registration front end and
@@ -155,7 +123,7 @@ func TestCouponsWhileDown(t *testing.T) {
 	require.NoError(t, f.reg.Close())
 	require.NoError(t, f.web.Close())
 	assert.ErrorIs(t, f.reg.Register(ctx, "late"), coupons.ErrClosed)
-	noContentStore(t)
+	ndntest.NoContentStore(t)
 
 	svc = f.service()
 	want := []string{"user1", "user2", "user3", "user4", "user5", "user6"}
