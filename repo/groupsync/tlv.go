@@ -6,6 +6,7 @@ import (
 
 	enc "github.com/named-data/ndnd/std/encoding"
 
+	"github.com/ndn-invoke/ndn-invoke/internal/svsync"
 	"github.com/ndn-invoke/ndn-invoke/internal/tlv"
 )
 
@@ -38,11 +39,8 @@ func fetchable(n enc.Name) bool { return len(n) > 0 && tlv.NdndEncodable(n) }
 
 // SVS v3 TLV types (std/ndn/svs/v3/definitions.go).
 const (
-	typeStateVector      = 0xc9
-	typeStateVectorEntry = 0xca
-	typeSeqNoEntry       = 0xd2
-	typeBootstrapTime    = 0xd4
-	typeSeqNo            = 0xd6
+	typeBootstrapTime = 0xd4
+	typeSeqNo         = 0xd6
 )
 
 // svEntry is one (node, boot, seq) triple of a state vector.
@@ -53,94 +51,16 @@ type svEntry struct {
 }
 
 // decodeStateVector decodes the content of an SVS v3 Sync Data (SvsData:
-// a StateVector TLV) into its entries. Unknown TLVs are skipped, as ndnd's
-// generated parsers do.
+// a StateVector TLV) into its entries, with svsync's checked decoder
+// (shared with svs and pubsub).
 func decodeStateVector(b []byte) ([]svEntry, error) {
-	var out []svEntry
-	found := false
-	r := tlv.NewReader(b)
-	for r.More() {
-		t, v, err := r.Next()
-		if err != nil {
-			return nil, malformed(err)
-		}
-		if t != typeStateVector {
-			continue
-		}
-		found = true
-		vr := tlv.NewReader(v)
-		for vr.More() {
-			t, ev, err := vr.Next()
-			if err != nil {
-				return nil, malformed(err)
-			}
-			if t != typeStateVectorEntry {
-				continue
-			}
-			out, err = decodeSVEntry(out, ev)
-			if err != nil {
-				return nil, err
-			}
-		}
+	es, err := svsync.DecodeStateVector(b)
+	if err != nil {
+		return nil, malformed(err)
 	}
-	if !found {
-		return nil, fmt.Errorf("%w: no StateVector", errMalformed)
-	}
-	return out, nil
-}
-
-func decodeSVEntry(out []svEntry, b []byte) ([]svEntry, error) {
-	var name enc.Name
-	haveName := false
-	var seqs [][2]uint64
-	r := tlv.NewReader(b)
-	for r.More() {
-		t, v, err := r.Next()
-		if err != nil {
-			return nil, malformed(err)
-		}
-		switch t {
-		case tlv.TypeName:
-			if haveName {
-				return nil, fmt.Errorf("%w: state vector entry with two names", errMalformed)
-			}
-			if name, err = tlv.DecodeName(v); err != nil {
-				return nil, malformed(err)
-			}
-			haveName = true
-		case typeSeqNoEntry:
-			var boot, seq uint64
-			var hb, hs bool
-			sr := tlv.NewReader(v)
-			for sr.More() {
-				t, sv, err := sr.Next()
-				if err != nil {
-					return nil, malformed(err)
-				}
-				switch t {
-				case typeBootstrapTime:
-					if boot, err = tlv.ReadNat(sv); err != nil {
-						return nil, malformed(err)
-					}
-					hb = true
-				case typeSeqNo:
-					if seq, err = tlv.ReadNat(sv); err != nil {
-						return nil, malformed(err)
-					}
-					hs = true
-				}
-			}
-			if !hb || !hs {
-				return nil, fmt.Errorf("%w: SeqNoEntry without BootstrapTime or SeqNo", errMalformed)
-			}
-			seqs = append(seqs, [2]uint64{boot, seq})
-		}
-	}
-	if !haveName {
-		return nil, fmt.Errorf("%w: state vector entry without name", errMalformed)
-	}
-	for _, s := range seqs {
-		out = append(out, svEntry{node: name, boot: s[0], seq: s[1]})
+	out := make([]svEntry, len(es))
+	for i, e := range es {
+		out[i] = svEntry{node: e.Name, boot: e.Boot, seq: e.Seq}
 	}
 	return out, nil
 }
@@ -150,27 +70,19 @@ func decodeSVEntry(out []svEntry, b []byte) ([]svEntry, error) {
 // the fuzz round trip.
 func encodeStateVector(entries []svEntry) []byte {
 	var order []string
-	byNode := map[string][]svEntry{}
+	byNode := map[string][]svsync.Entry{}
 	for _, e := range entries {
 		k := nameKey(e.node)
 		if _, ok := byNode[k]; !ok {
 			order = append(order, k)
 		}
-		byNode[k] = append(byNode[k], e)
+		byNode[k] = append(byNode[k], svsync.Entry{Name: e.node, Boot: e.boot, Seq: e.seq})
 	}
-	var sv []byte
+	var es []svsync.Entry
 	for _, k := range order {
-		es := byNode[k]
-		inner := tlv.AppendName(nil, es[0].node)
-		for _, e := range es {
-			var se []byte
-			se = tlv.AppendNat(se, typeBootstrapTime, e.boot)
-			se = tlv.AppendNat(se, typeSeqNo, e.seq)
-			inner = tlv.AppendTLV(inner, typeSeqNoEntry, se)
-		}
-		sv = tlv.AppendTLV(sv, typeStateVectorEntry, inner)
+		es = append(es, byNode[k]...)
 	}
-	return tlv.AppendTLV(nil, typeStateVector, sv)
+	return svsync.EncodeStateVector(es)
 }
 
 // History snapshot TLV types (std/ndn/svs_ps/definitions.go).
