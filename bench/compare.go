@@ -317,18 +317,22 @@ func measure(ctx context.Context, cfg Config, conc int, call callFunc, fwPid int
 	return r, nil
 }
 
+// ratio is x/base, or 0 without a base.
+func ratio(x, base float64) float64 {
+	if base <= 0 {
+		return 0
+	}
+	return x / base
+}
+
 // fillRatios sets the ratios to gRPC of every result that has a gRPC peer.
 func (r *Report) fillRatios() {
 	for i := range r.Results {
 		x := &r.Results[i]
 		for _, g := range r.Results {
 			if g.System == GRPCTLS && g.Payload == x.Payload && g.Concurrency == x.Concurrency {
-				if g.CallsPerS > 0 {
-					x.RatioToGRPC = x.CallsPerS / g.CallsPerS
-				}
-				if g.TotalCPUus > 0 {
-					x.CPURatioToGRPC = x.TotalCPUus / g.TotalCPUus
-				}
+				x.RatioToGRPC = ratio(x.CallsPerS, g.CallsPerS)
+				x.CPURatioToGRPC = ratio(x.TotalCPUus, g.TotalCPUus)
 			}
 		}
 	}

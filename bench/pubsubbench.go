@@ -609,18 +609,10 @@ func (r *PubSubReport) fillRatios() {
 			if g.System != NATS || g.Mode != x.Mode || g.Subscribers != x.Subscribers {
 				continue
 			}
-			if g.MsgsPerSPerSub > 0 {
-				x.RatioToNATS = x.MsgsPerSPerSub / g.MsgsPerSPerSub
-			}
-			if g.P50us > 0 {
-				x.P50RatioToNATS = x.P50us / g.P50us
-			}
-			if g.P99us > 0 {
-				x.P99RatioToNATS = x.P99us / g.P99us
-			}
-			if g.TotalCPUus > 0 {
-				x.CPURatioToNATS = x.TotalCPUus / g.TotalCPUus
-			}
+			x.RatioToNATS = ratio(x.MsgsPerSPerSub, g.MsgsPerSPerSub)
+			x.P50RatioToNATS = ratio(x.P50us, g.P50us)
+			x.P99RatioToNATS = ratio(x.P99us, g.P99us)
+			x.CPURatioToNATS = ratio(x.TotalCPUus, g.TotalCPUus)
 		}
 	}
 }

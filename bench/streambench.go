@@ -389,15 +389,9 @@ func (r *StreamReport) fillRatios() {
 			if g.System != GRPCTLS || g.Payload != x.Payload || g.Streams != x.Streams {
 				continue
 			}
-			if g.ItemsPerS > 0 {
-				x.RatioToGRPC = x.ItemsPerS / g.ItemsPerS
-			}
-			if g.TotalCPUus > 0 {
-				x.CPURatioToGRPC = x.TotalCPUus / g.TotalCPUus
-			}
-			if g.FirstItemP50us > 0 {
-				x.FirstItemRatioToGRPC = x.FirstItemP50us / g.FirstItemP50us
-			}
+			x.RatioToGRPC = ratio(x.ItemsPerS, g.ItemsPerS)
+			x.CPURatioToGRPC = ratio(x.TotalCPUus, g.TotalCPUus)
+			x.FirstItemRatioToGRPC = ratio(x.FirstItemP50us, g.FirstItemP50us)
 		}
 	}
 }
